@@ -1,0 +1,121 @@
+-- Internal helpers (schema alpr: nobody but the owner may call them).
+SET LOCAL ROLE alpr_owner;
+
+-- Look-alike skeleton: every character replaced by its class representative (workbench/plates.py mirrors it).
+CREATE OR REPLACE FUNCTION alpr.plate_skeleton(p text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT translate(p, 'ODQILT7JZASGBNHWV', '0001111124568MMMU')
+$$;
+
+CREATE OR REPLACE FUNCTION alpr.normalize_plate(p text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT upper(regexp_replace(coalesce(p, ''), '[\s\-\.·]', '', 'g'))
+$$;
+
+CREATE OR REPLACE FUNCTION alpr.policy() RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT profile FROM alpr.policy_profile WHERE singleton
+$$;
+
+-- Hostile or huge text is kept as data, clipped, with its length and digest so nothing is silently lost.
+CREATE OR REPLACE FUNCTION alpr.clip(p text, max_chars integer DEFAULT 500) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p IS NULL OR length(p) <= max_chars THEN p
+                ELSE left(p, max_chars) || format('...[clipped: %s chars, sha256 %s]', length(p),
+                                                  encode(sha256(convert_to(p, 'UTF8')), 'hex')) END
+$$;
+
+CREATE OR REPLACE FUNCTION alpr.audit_canonical(a alpr.audit_log) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT convert_to(jsonb_build_array(
+        a.audit_id, extract(epoch FROM a.logged_at)::text, a.db_user, a.username, a.user_role,
+        a.access_id, a.case_number, a.purpose, a.justification, a.function_name, a.parameters,
+        a.scope, a.rows_returned, a.outcome, a.reason, a.flags, a.client)::text, 'UTF8')
+$$;
+
+-- The one writer of audit rows. Locking the chain head serializes writers until commit, so the
+-- chain order is the commit order and the chain stays valid under any number of concurrent callers.
+CREATE OR REPLACE FUNCTION alpr.write_audit(
+    p_function text, p_outcome text, p_reason text DEFAULT NULL, p_access_id uuid DEFAULT NULL,
+    p_case_number text DEFAULT NULL, p_purpose text DEFAULT NULL, p_justification text DEFAULT NULL,
+    p_parameters jsonb DEFAULT '{}', p_scope jsonb DEFAULT '{}', p_rows integer DEFAULT 0,
+    p_flags text[] DEFAULT '{}', p_client jsonb DEFAULT '{}') RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    head alpr.audit_chain_head;
+    entry alpr.audit_log;
+    who alpr.users;
+BEGIN
+    SELECT * INTO head FROM alpr.audit_chain_head WHERE singleton FOR UPDATE;
+    SELECT * INTO who FROM alpr.users WHERE login = session_user;
+    entry.audit_id := head.last_id + 1;
+    entry.logged_at := clock_timestamp();
+    entry.db_user := session_user;
+    entry.username := who.full_name;
+    entry.user_role := who.role;
+    entry.access_id := p_access_id;
+    entry.case_number := alpr.clip(p_case_number, 100);
+    entry.purpose := alpr.clip(p_purpose, 100);
+    entry.justification := alpr.clip(p_justification, 2000);
+    entry.function_name := p_function;
+    entry.parameters := coalesce(p_parameters, '{}');
+    entry.scope := coalesce(p_scope, '{}');
+    entry.rows_returned := coalesce(p_rows, 0);
+    entry.outcome := p_outcome;
+    entry.reason := p_reason;
+    entry.flags := coalesce(p_flags, '{}');
+    entry.client := coalesce(p_client, '{}');
+    entry.prev_hash := head.last_hash;
+    entry.row_hash := sha256(head.last_hash || alpr.audit_canonical(entry));
+    INSERT INTO alpr.audit_log SELECT entry.*;
+    UPDATE alpr.audit_chain_head SET last_id = entry.audit_id, last_hash = entry.row_hash WHERE singleton;
+    RETURN entry.audit_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alpr.ensure_partition(p_month date) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    first_day date := date_trunc('month', p_month)::date;
+    name text := format('reads_y%sm%s', to_char(first_day, 'YYYY'), to_char(first_day, 'MM'));
+BEGIN
+    IF to_regclass('alpr.' || name) IS NULL THEN
+        EXECUTE format('CREATE TABLE alpr.%I PARTITION OF alpr.reads FOR VALUES FROM (%L) TO (%L)',
+                       name, first_day::timestamp AT TIME ZONE 'UTC',
+                       (first_day + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION alpr.ensure_partitions(p_from timestamptz, p_to timestamptz) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    month date := date_trunc('month', p_from AT TIME ZONE 'UTC')::date;
+    made integer := 0;
+BEGIN
+    WHILE month <= (p_to AT TIME ZONE 'UTC')::date LOOP
+        PERFORM alpr.ensure_partition(month);
+        made := made + 1;
+        month := month + interval '1 month';
+    END LOOP;
+    RETURN made;
+END
+$$;
+
+-- Brings the distinct-plate table up to date after a bulk load.
+CREATE OR REPLACE FUNCTION alpr.refresh_plates(p_from timestamptz DEFAULT '-infinity', p_to timestamptz DEFAULT 'infinity')
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    changed bigint;
+BEGIN
+    INSERT INTO alpr.plates (plate, skeleton, plate_length, first_seen, last_seen)
+    SELECT plate, alpr.plate_skeleton(plate), length(plate), min(read_at), max(read_at)
+    FROM alpr.reads WHERE read_at >= p_from AND read_at < p_to
+    GROUP BY plate
+    ON CONFLICT (plate) DO UPDATE
+        SET first_seen = least(alpr.plates.first_seen, excluded.first_seen),
+            last_seen = greatest(alpr.plates.last_seen, excluded.last_seen);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
