@@ -301,7 +301,7 @@ BEGIN
                                  'lookalike', p_lookalike, 'max_mistakes', p_max_mistakes,
                                  'area', p_area, 'filters', filters);
     checked := alpr.check_session(p_access_id, 'search_plates', params);
-    IF checked.refusal.outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
+    IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
 
     parsed := alpr.parse_pattern(p_pattern);
     problem := parsed.error;
@@ -390,7 +390,8 @@ RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     policy jsonb := alpr.policy();
-    plate text := alpr.normalize_plate(p_plate);
+    wanted_plate text := alpr.normalize_plate(p_plate);
+    wanted_skeleton text := alpr.plate_skeleton(alpr.normalize_plate(p_plate));
     params jsonb;
     checked record;
     problem text;
@@ -400,8 +401,8 @@ DECLARE
 BEGIN
     params := jsonb_build_object('plate', alpr.clip(p_plate, 100), 'from', p_from, 'to', p_to, 'lookalike', p_lookalike);
     checked := alpr.check_session(p_access_id, 'plate_history', params);
-    IF checked.refusal.outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
-    IF plate !~ '^[A-Z0-9]{2,10}$' THEN
+    IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
+    IF wanted_plate !~ '^[A-Z0-9]{2,10}$' THEN
         RETURN alpr.refuse_call(checked.session, 'plate_history', 'invalid_plate',
             format('plate %s must be 2 to 10 letters or digits', quote_literal(alpr.clip(p_plate, 40))), params);
     END IF;
@@ -409,14 +410,22 @@ BEGIN
     IF problem IS NOT NULL THEN
         RETURN alpr.refuse_call(checked.session, 'plate_history', 'invalid_window', problem, params);
     END IF;
-    WITH sightings AS (
-        SELECT r FROM alpr.reads r
-        WHERE (CASE WHEN p_lookalike THEN r.plate_skeleton = alpr.plate_skeleton(plate) ELSE r.plate = plate END)
-          AND r.read_at >= p_from AND r.read_at < p_to AND r.logically_deleted_at IS NULL
-        ORDER BY r.read_at
-        LIMIT (policy -> 'search' ->> 'max_result_rows')::int)
+    CREATE TEMP TABLE IF NOT EXISTS pg_temp.sightings (r alpr.reads) ON COMMIT DROP;
+    TRUNCATE pg_temp.sightings;
+    -- Two statements so each uses its own (plate, time) or (skeleton, time) index.
+    IF p_lookalike THEN
+        INSERT INTO pg_temp.sightings SELECT r FROM alpr.reads r
+        WHERE r.plate_skeleton = wanted_skeleton AND r.read_at >= p_from AND r.read_at < p_to
+          AND r.logically_deleted_at IS NULL
+        ORDER BY r.read_at LIMIT (policy -> 'search' ->> 'max_result_rows')::int;
+    ELSE
+        INSERT INTO pg_temp.sightings SELECT r FROM alpr.reads r
+        WHERE r.plate = wanted_plate AND r.read_at >= p_from AND r.read_at < p_to
+          AND r.logically_deleted_at IS NULL
+        ORDER BY r.read_at LIMIT (policy -> 'search' ->> 'max_result_rows')::int;
+    END IF;
     SELECT coalesce(jsonb_agg(alpr.read_json(r) ORDER BY (r).read_at), '[]'), count(*), count(DISTINCT (r).camera_id)
-      INTO payload, row_total, cameras_touched FROM sightings;
+      INTO payload, row_total, cameras_touched FROM pg_temp.sightings;
     RETURN alpr.deliver(checked.session, 'plate_history', 'reads', payload, row_total, params,
         jsonb_build_object('window_hours', round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2),
                            'cameras', cameras_touched));
@@ -433,7 +442,7 @@ DECLARE
     search jsonb := policy -> 'search';
     params jsonb;
     checked record;
-    scene jsonb;
+    scene_spec jsonb;
     scene_no integer := 0;
     parsed_area record;
     scene_from timestamptz;
@@ -450,7 +459,7 @@ DECLARE
 BEGIN
     params := jsonb_build_object('scenes', p_scenes, 'min_scenes', p_min_scenes, 'filters', filters);
     checked := alpr.check_session(p_access_id, 'canvass', params);
-    IF checked.refusal.outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
+    IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
     IF p_scenes IS NULL OR jsonb_typeof(p_scenes) <> 'array' OR jsonb_array_length(p_scenes) = 0 THEN
         RETURN alpr.refuse_call(checked.session, 'canvass', 'invalid_scene', 'at least one scene is required', params);
     END IF;
@@ -470,9 +479,9 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS pg_temp.canvass_scenes (scene integer, label text, area geography,
         center geography, radius_m double precision, t_from timestamptz, t_to timestamptz) ON COMMIT DROP;
     TRUNCATE pg_temp.canvass_scenes;
-    FOR scene IN SELECT value FROM jsonb_array_elements(p_scenes) LOOP
+    FOR scene_spec IN SELECT value FROM jsonb_array_elements(p_scenes) LOOP
         scene_no := scene_no + 1;
-        parsed_area := alpr.parse_area(scene -> 'area', (search ->> 'max_canvass_radius_m')::float8);
+        parsed_area := alpr.parse_area(scene_spec -> 'area', (search ->> 'max_canvass_radius_m')::float8);
         IF parsed_area.error IS NULL AND parsed_area.area IS NULL THEN
             parsed_area.error := 'each scene needs an area (circle or polygon)';
         END IF;
@@ -481,8 +490,8 @@ BEGIN
                                     format('scene %s: %s', scene_no, parsed_area.error), params);
         END IF;
         BEGIN
-            scene_from := (scene ->> 'from')::timestamptz;
-            scene_to := (scene ->> 'to')::timestamptz;
+            scene_from := (scene_spec ->> 'from')::timestamptz;
+            scene_to := (scene_spec ->> 'to')::timestamptz;
         EXCEPTION WHEN data_exception THEN
             RETURN alpr.refuse_call(checked.session, 'canvass', 'invalid_window',
                                     format('scene %s: the time window is malformed: %s', scene_no, SQLERRM), params);
@@ -498,7 +507,7 @@ BEGIN
         END IF;
         total_area := total_area + parsed_area.area_km2;
         total_hours := total_hours + extract(epoch FROM scene_to - scene_from)::numeric / 3600;
-        INSERT INTO pg_temp.canvass_scenes VALUES (scene_no, coalesce(scene ->> 'label', 'scene ' || scene_no),
+        INSERT INTO pg_temp.canvass_scenes VALUES (scene_no, coalesce(scene_spec ->> 'label', 'scene ' || scene_no),
             parsed_area.area, parsed_area.center, parsed_area.radius_m, scene_from, scene_to);
     END LOOP;
 
@@ -543,7 +552,7 @@ DECLARE
     image alpr.read_images;
 BEGIN
     checked := alpr.check_session(p_access_id, 'read_image', params);
-    IF checked.refusal.outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
+    IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
     SELECT * INTO found_read FROM alpr.reads WHERE read_id = p_read_id AND logically_deleted_at IS NULL;
     IF found_read.read_id IS NULL THEN
         RETURN alpr.refuse_call(checked.session, 'read_image', 'unknown_read', format('no read %s', p_read_id), params);
@@ -571,7 +580,7 @@ DECLARE
     recorded api.call_result;
 BEGIN
     checked := alpr.check_session(p_access_id, 'export', params);
-    IF checked.refusal.outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
+    IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
     IF p_format NOT IN ('csv', 'geojson', 'html', 'png', 'zip') THEN
         RETURN alpr.refuse_call(checked.session, 'export', 'invalid_export', 'export format must be csv, geojson, html, png or zip', params);
     END IF;
@@ -581,8 +590,8 @@ BEGIN
     END IF;
     recorded.outcome := 'granted';
     recorded.row_count := p_rows;
-    recorded.audit_id := alpr.write_audit('export', 'granted', NULL, checked.session.access_id, checked.session.case_number,
-        checked.session.purpose, checked.session.justification, params, '{}', coalesce(p_rows, 0), ARRAY['export'], '{}');
+    recorded.audit_id := alpr.write_audit('export', 'granted', NULL, (checked.session).access_id, (checked.session).case_number,
+        (checked.session).purpose, (checked.session).justification, params, '{}', coalesce(p_rows, 0), ARRAY['export'], '{}');
     RETURN recorded;
 END
 $$;

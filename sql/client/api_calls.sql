@@ -1,0 +1,54 @@
+-- The statements the Python client sends: calls of api functions by name, bind parameters only.
+-- Each block starts with `-- name: NAME` (loaded by workbench/access/_statements.py).
+
+-- name: whoami
+SELECT * FROM api.whoami()
+
+-- name: policy_summary
+SELECT api.policy_summary() AS policy
+
+-- name: open_access
+SELECT * FROM api.open_access(:case_number, :purpose, :justification, CAST(:client AS jsonb))
+
+-- name: fetch_result
+SELECT api.fetch_result(CAST(:result_id AS uuid)) AS payload
+
+-- name: search_plates
+SELECT * FROM api.search_plates(CAST(:access_id AS uuid), :pattern, CAST(:start AS timestamptz),
+                                CAST(:end AS timestamptz), :lookalike, :max_mistakes,
+                                CAST(:area AS jsonb), CAST(:filters AS jsonb))
+
+-- name: plate_history
+SELECT * FROM api.plate_history(CAST(:access_id AS uuid), :plate, CAST(:start AS timestamptz),
+                                CAST(:end AS timestamptz), :lookalike)
+
+-- name: canvass
+SELECT * FROM api.canvass(CAST(:access_id AS uuid), CAST(:scenes AS jsonb), :min_scenes, CAST(:filters AS jsonb))
+
+-- name: read_image
+SELECT * FROM api.read_image(CAST(:access_id AS uuid), :read_id)
+
+-- name: record_export
+SELECT * FROM api.record_export(CAST(:access_id AS uuid), CAST(:result_ids AS uuid[]), :format, :rows,
+                                :sha256, :destination)
+
+-- name: cameras
+SELECT * FROM api.cameras()
+
+-- name: verify_audit_chain
+SELECT * FROM api.verify_audit_chain()
+
+-- name: admin_create_user
+SELECT * FROM api.admin_create_user(:login, :full_name, :role, :password)
+
+-- name: admin_record_authorization
+SELECT * FROM api.admin_record_authorization(:login, :authorization, :authorized_by)
+
+-- name: admin_set_active
+SELECT * FROM api.admin_set_active(:login, :active, :reason)
+
+-- name: admin_assign_case
+SELECT * FROM api.admin_assign_case(:case_number, :login)
+
+-- name: record_training
+SELECT * FROM api.record_training(:login, :course, :kind, :version, :score, CAST(:completed_at AS timestamptz))

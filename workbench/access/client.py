@@ -1,0 +1,245 @@
+"""The typed client over the database's audited api functions. It holds no policy of its own:
+the database decides, audits, and this client turns its answers into results or specific errors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import socket
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .. import db
+from ..errors import (
+    AccessDenied,
+    AccessExpired,
+    AccountDeactivated,
+    DatabaseUnavailable,
+    InvalidArea,
+    InvalidCaseNumber,
+    InvalidJustification,
+    InvalidPattern,
+    InvalidPurpose,
+    InvalidQuery,
+    InvalidTimeWindow,
+    NotAuthorized,
+    TrainingRequired,
+    WorkbenchError,
+)
+from ..settings import Settings, load_settings
+from ._statements import statement
+from .results import (
+    AccessGrant,
+    CanvassResult,
+    ChainCheck,
+    PlateSearchResult,
+    Scene,
+    SightingsResult,
+    reads_frame,
+)
+
+REASON_ERRORS: dict[str, type[AccessDenied]] = {
+    "invalid_case_number": InvalidCaseNumber, "case_not_found": InvalidCaseNumber, "case_closed": InvalidCaseNumber,
+    "not_assigned_to_case": NotAuthorized, "unknown_purpose": InvalidPurpose, "prohibited_purpose": InvalidPurpose,
+    "vague_justification": InvalidJustification, "justification_too_long": InvalidJustification,
+    "training_required": TrainingRequired, "training_expired": TrainingRequired,
+    "reorientation_required": TrainingRequired, "account_deactivated": AccountDeactivated,
+    "unknown_user": NotAuthorized, "role_not_authorized": NotAuthorized, "no_supervisor_authorization": NotAuthorized,
+    "unknown_access": AccessExpired, "access_not_yours": AccessExpired, "access_expired": AccessExpired,
+    "invalid_pattern": InvalidPattern, "pattern_too_broad": InvalidPattern, "invalid_area": InvalidArea,
+    "invalid_scene": InvalidArea, "invalid_window": InvalidTimeWindow, "invalid_filter": InvalidQuery,
+    "invalid_plate": InvalidQuery, "unknown_read": InvalidQuery, "no_image": InvalidQuery, "invalid_export": InvalidQuery,
+}
+
+
+def _clean(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL; replace it so hostile input still reaches (and is audited by) the database."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def _raise_for(row: Any) -> None:
+    if row.outcome == "granted":
+        return
+    error = REASON_ERRORS.get(row.reason_code, AccessDenied)
+    raise error(f"{row.message} [audit record {row.audit_id}]", reason=row.reason_code, audit_id=row.audit_id)
+
+
+def _client_info() -> dict[str, str]:
+    return {"host": socket.gethostname(), "notebook": os.environ.get("JPY_SESSION_NAME", ""), "pid": str(os.getpid())}
+
+
+class Workbench:
+    """One person's connection: every call runs as their own database login."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._policy: dict[str, Any] | None = None
+
+    def _call(self, name: str, **params: Any) -> list[Any]:
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(statement(name), {k: _clean(v) for k, v in params.items()}).fetchall()
+                connection.commit()
+                return rows
+        except OperationalError as exc:
+            raise DatabaseUnavailable(f"lost the database at {db.describe(self.engine.url)}: "
+                                      f"{str(exc.orig).strip().splitlines()[0]}; is it running (`workbench db status`)?") from None
+        except DBAPIError as exc:
+            message = getattr(exc.orig, "pgerror", None) or str(exc.orig)
+            if "permission denied" in message:
+                raise NotAuthorized(f"the database refused {name}: {message.strip()}", reason="permission_denied") from None
+            raise WorkbenchError(f"{name} failed: {message.strip()}") from None
+
+    def whoami(self) -> dict[str, Any]:
+        return dict(self._call("whoami")[0]._mapping)
+
+    @property
+    def policy(self) -> dict[str, Any]:
+        if self._policy is None:
+            self._policy = self._call("policy_summary")[0].policy
+        return self._policy
+
+    def purposes(self) -> dict[str, str]:
+        return {key: value["label"] for key, value in self.policy["purposes"]["authorized"].items()}
+
+    def open_case(self, case_number: str, purpose: str, justification: str) -> CaseAccess:
+        """Open an audited access session; raises the specific refusal (already audited) when denied."""
+        row = self._call("open_access", case_number=case_number, purpose=purpose, justification=justification,
+                         client=json.dumps(_client_info()))[0]
+        _raise_for(row)
+        return CaseAccess(self, AccessGrant(str(row.access_id), row.case_number, row.purpose, row.expires_at,
+                                            row.audit_id))
+
+    def cameras(self):
+        import pandas as pd
+        return pd.DataFrame([dict(r._mapping) for r in self._call("cameras")])
+
+    def verify_audit_chain(self) -> ChainCheck:
+        row = self._call("verify_audit_chain")[0]
+        return ChainCheck(row.ok, row.records_checked, row.first_broken_id, row.detail)
+
+    def _admin(self, name: str, **params: Any) -> str:
+        row = self._call(name, **params)[0]
+        _raise_for(row) if row.outcome != "granted" else None
+        return row.message
+
+    def create_user(self, login: str, full_name: str, role: str, password: str | None = None) -> str:
+        return self._admin("admin_create_user", login=login, full_name=full_name, role=role, password=password)
+
+    def record_authorization(self, login: str, authorization: str, authorized_by: str) -> str:
+        return self._admin("admin_record_authorization", login=login, authorization=authorization,
+                           authorized_by=authorized_by)
+
+    def set_active(self, login: str, active: bool, reason: str) -> str:
+        return self._admin("admin_set_active", login=login, active=active, reason=reason)
+
+    def assign_case(self, case_number: str, login: str) -> str:
+        return self._admin("admin_assign_case", case_number=case_number, login=login)
+
+    def record_training(self, login: str, course: str, kind: str, version: str, score: float,
+                        completed_at: datetime | None = None) -> str:
+        return self._admin("record_training", login=login, course=course, kind=kind, version=version, score=score,
+                           completed_at=(completed_at or datetime.now().astimezone()).isoformat())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class CaseAccess:
+    """An open access session under one case and purpose; each method is one audited call."""
+
+    def __init__(self, workbench: Workbench, grant: AccessGrant) -> None:
+        self.workbench = workbench
+        self.grant = grant
+
+    @property
+    def case_number(self) -> str:
+        return self.grant.case_number
+
+    def __repr__(self) -> str:
+        return f"CaseAccess(case={self.grant.case_number!r}, purpose={self.grant.purpose!r}, expires={self.grant.expires_at})"
+
+    def _run(self, name: str, **params: Any) -> tuple[Any, Any]:
+        """Run an audited query (committed), then fetch its rows: they exist only after the audit commits."""
+        row = self.workbench._call(name, access_id=self.grant.access_id, **params)[0]
+        _raise_for(row)
+        payload = self.workbench._call("fetch_result", result_id=str(row.result_id))[0].payload
+        return row, payload
+
+    def search_plates(self, pattern: str, start: datetime, end: datetime, *, lookalike: bool = False,
+                      max_mistakes: int = 0, area: dict[str, Any] | None = None, cameras: list[str] | None = None,
+                      states: list[str] | None = None, sources: list[str] | None = None, make: str | None = None,
+                      color: str | None = None) -> PlateSearchResult:
+        """Partial-plate search: ``?`` one unknown, ``*`` any run, ``[8B]`` one of; ranked by distance."""
+        filters = {key: value for key, value in {"cameras": cameras, "states": states, "sources": sources,
+                                                  "make": make, "color": color}.items() if value is not None}
+        params = {"pattern": pattern, "start": start.isoformat(), "end": end.isoformat(), "lookalike": lookalike,
+                  "max_mistakes": max_mistakes, "area": json.dumps(area) if area is not None else None,
+                  "filters": json.dumps(filters)}
+        row, payload = self._run("search_plates", **params)
+        return PlateSearchResult("search_plates", reads_frame(payload), row.audit_id, str(row.result_id), params,
+                                 list(row.warnings or []))
+
+    def plate_history(self, plate: str, start: datetime, end: datetime, *, lookalike: bool = False) -> SightingsResult:
+        """Every sighting of a plate (or its look-alike family) in a window, in time order."""
+        params = {"plate": plate, "start": start.isoformat(), "end": end.isoformat(), "lookalike": lookalike}
+        row, payload = self._run("plate_history", **params)
+        return SightingsResult("plate_history", reads_frame(payload), row.audit_id, str(row.result_id), params,
+                               list(row.warnings or []), plate=plate.upper())
+
+    def canvass(self, scenes: list[Scene], min_scenes: int | None = None, **filters: Any) -> CanvassResult:
+        """Reads near each scene in its window, and the vehicles seen at ``min_scenes`` or more of them."""
+        import pandas as pd
+
+        min_scenes = min_scenes if min_scenes is not None else (2 if len(scenes) > 1 else 1)
+        params = {"scenes": json.dumps([scene.to_json() for scene in scenes]), "min_scenes": min_scenes,
+                  "filters": json.dumps(filters)}
+        row, payload = self._run("canvass", **params)
+        common = pd.DataFrame(payload["common"], columns=["plate", "scene_count", "scenes", "reads"])
+        return CanvassResult("canvass", reads_frame(payload["reads"]), row.audit_id, str(row.result_id), params,
+                             list(row.warnings or []), scenes=list(scenes), common=common)
+
+    def read_image(self, read_id: int) -> bytes:
+        """The plate image of a read (an audited call of its own)."""
+        _, payload = self._run("read_image", read_id=int(read_id))
+        return base64.b64decode(payload["content_base64"])
+
+    def export(self, result: Any, path: str | Path, format: str | None = None) -> Path:
+        """Write a result for the case file (csv, geojson, or html map); the export is audited before it is written."""
+        path = Path(path)
+        format = (format or path.suffix.lstrip(".")).lower()
+        if format == "csv":
+            content = result.to_dataframe().to_csv(index=False).encode()
+        elif format == "geojson":
+            content = result.reads.to_json(default=str).encode()
+        elif format == "html":
+            buffer = io.BytesIO()
+            result.map().save(buffer, close_file=False)
+            content = buffer.getvalue()
+        else:
+            raise InvalidQuery(f"cannot export as {format!r}; use csv, geojson or html", reason="invalid_export")
+        digest = hashlib.sha256(content).hexdigest()
+        row = self.workbench._call("record_export", access_id=self.grant.access_id, result_ids=[result.result_id],
+                                   format=format, rows=len(result), sha256=digest, destination=str(path.name))[0]
+        _raise_for(row)
+        path.write_bytes(content)
+        return path
+
+
+def connect(dsn: str | None = None, *, user: str | None = None, password: str | None = None,
+            settings: Settings | None = None) -> Workbench:
+    """Connect as a person's own database login (WORKBENCH_DSN, or the private cluster with ``user``)."""
+    settings = settings or load_settings({"dsn": dsn} if dsn else None)
+    engine = db.make_engine(db.user_url(settings, user, password)).execution_options(isolation_level="AUTOCOMMIT")
+    db.check_reachable(engine)
+    return Workbench(engine, settings)

@@ -1,0 +1,123 @@
+"""Typed results of audited calls: dataclasses around GeoDataFrames (EPSG:4326)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+READ_COLUMNS = ["read_id", "read_at", "plate", "plate_raw", "state", "lat", "lon", "camera_id", "source",
+                "confidence", "has_image", "vehicle_make", "vehicle_color", "verified"]
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    access_id: str
+    case_number: str
+    purpose: str
+    expires_at: datetime
+    audit_id: int
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A crime scene for a canvass: a circle (lat, lon, radius_m) or a polygon of (lon, lat) corners."""
+
+    label: str
+    start: datetime
+    end: datetime
+    lat: float | None = None
+    lon: float | None = None
+    radius_m: float | None = None
+    polygon: tuple[tuple[float, float], ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.polygon is not None:
+            area: dict[str, Any] = {"type": "polygon", "coordinates": [list(corner) for corner in self.polygon]}
+        else:
+            area = {"type": "circle", "lat": self.lat, "lon": self.lon, "radius_m": self.radius_m}
+        return {"label": self.label, "area": area, "from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def reads_frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=READ_COLUMNS)
+    frame["read_at"] = pd.to_datetime(frame["read_at"], utc=True, format="ISO8601")
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+
+
+@dataclass
+class ReadsResult:
+    """Reads returned by an audited call; ``audit_id`` is the audit record that covers them."""
+
+    kind: str
+    reads: gpd.GeoDataFrame
+    audit_id: int
+    result_id: str
+    parameters: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.reads)
+
+    def to_dataframe(self) -> pd.DataFrame:
+        return pd.DataFrame(self.reads.drop(columns="geometry"))
+
+    def map(self, **options):
+        from ..maps import result_map
+        return result_map(self, **options)
+
+
+@dataclass
+class PlateSearchResult(ReadsResult):
+    def plates(self) -> pd.DataFrame:
+        """One row per matching plate, best match first."""
+        if self.reads.empty:
+            return pd.DataFrame(columns=["plate", "distance", "reads", "first_seen", "last_seen", "cameras"])
+        grouped = self.reads.groupby("plate").agg(distance=("distance", "min"), reads=("read_id", "count"),
+                                                  first_seen=("read_at", "min"), last_seen=("read_at", "max"),
+                                                  cameras=("camera_id", "nunique"))
+        return grouped.sort_values(["distance", "reads"], ascending=[True, False]).reset_index()
+
+
+@dataclass
+class CanvassResult(ReadsResult):
+    scenes: list[Scene] = field(default_factory=list)
+    common: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
+class SightingsResult(ReadsResult):
+    plate: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        if self.reads.empty:
+            return {"plate": self.plate, "sightings": 0}
+        return {"plate": self.plate, "sightings": len(self.reads), "first_seen": self.reads["read_at"].min(),
+                "last_seen": self.reads["read_at"].max(), "cameras": int(self.reads["camera_id"].nunique())}
+
+    def timeline(self, ax=None):
+        """A timeline plot of the sightings, one row per camera."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(10, 3))
+        frame = self.reads.sort_values("read_at")
+        cameras = sorted(frame["camera_id"].unique())
+        ax.scatter(frame["read_at"], frame["camera_id"].map({c: i for i, c in enumerate(cameras)}), s=14)
+        ax.set_yticks(range(len(cameras)), cameras)
+        ax.set_title(f"Sightings of {self.plate}")
+        ax.set_xlabel("read time (UTC)")
+        return ax
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    records_checked: int
+    first_broken_id: int | None
+    detail: str
