@@ -12,7 +12,6 @@ VENV="${WORKBENCH_VENV:-.venv}"
 PYTHON="${WORKBENCH_PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 SYSTEM_PACKAGES=(postgresql-15 postgresql-15-postgis-3)
-[ "$MODE" = test ] && SYSTEM_PACKAGES+=(chromium chromium-driver)
 
 say() { printf '\n== %s\n' "$*"; }
 

@@ -7,7 +7,8 @@ import random
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import workbench
 from workbench.access import Scene
@@ -167,3 +168,14 @@ def test_logically_deleted_reads_never_reach_data_users(analyst_case, superuser)
     finally:
         with superuser.cursor() as cursor:
             cursor.execute("UPDATE alpr.reads SET logically_deleted_at = NULL WHERE plate = %s", (plan.suspect_plate,))
+
+
+def test_maps_draw_scenes_markers_and_the_offline_street_layer(analyst_case):
+    plan = scenarios(END)
+    scenes = [Scene(s.label, s.at - timedelta(hours=2), s.at + timedelta(hours=2), lat=s.lat, lon=s.lon, radius_m=300)
+              for s in plan.scenes]
+    html = analyst_case.canvass(scenes, min_scenes=3).map(tiles="none").get_root().render()
+    assert html.count("L.circle(") == 3 and "Anaheim St" in html and plan.suspect_plate in html
+    track = analyst_case.plate_history(plan.suspect_plate, END - timedelta(days=60), END).map(tiles="none")
+    rendered = track.get_root().render()
+    assert "L.polyline(" in rendered and "L.timeDimension(" in rendered
