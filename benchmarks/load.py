@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from datetime import UTC, datetime
@@ -53,12 +54,7 @@ def main() -> None:
     print(json.dumps({"benchmark": "load", "reads": report.reads, "copy_reads_per_s": round(report.reads_per_second),
                       "end_to_end_reads_per_s": round(report.reads / report.total_seconds),
                       "baseline_row_insert_reads_per_s": round(insert_rate), "target_reads_per_s": 100_000,
-                      "machine": f"{platform.machine()} {cluster_cores()} cores"}))
-
-
-def cluster_cores() -> int:
-    import os
-    return os.cpu_count() or 0
+                      "machine": f"{platform.machine()} {os.cpu_count()} cores"}))
 
 
 if __name__ == "__main__":

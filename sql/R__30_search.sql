@@ -333,10 +333,10 @@ BEGIN
     END IF;
 
     positions := (SELECT count(*) FROM unnest(parsed.tokens) t WHERE t <> '*');
+    CREATE TEMP TABLE IF NOT EXISTS pg_temp.matched_plates (plate text PRIMARY KEY, cost integer) ON COMMIT DROP;
+    TRUNCATE pg_temp.matched_plates;
     IF p_max_mistakes = 0 THEN
         regex := alpr.pattern_regex(parsed.tokens, p_lookalike);
-        CREATE TEMP TABLE IF NOT EXISTS pg_temp.matched_plates (plate text PRIMARY KEY, cost integer) ON COMMIT DROP;
-        TRUNCATE pg_temp.matched_plates;
         IF p_lookalike THEN
             INSERT INTO pg_temp.matched_plates
             SELECT p.plate, alpr.pattern_cost(parsed.tokens, p.plate, true) FROM alpr.plates p WHERE p.skeleton ~ regex;
@@ -353,8 +353,6 @@ BEGIN
                count(*) FILTER (WHERE t = '?' OR left(t, 1) = '[')
           INTO skeleton_probe, placeholder_count
           FROM unnest(parsed.tokens) WITH ORDINALITY AS x(t, n);
-        CREATE TEMP TABLE IF NOT EXISTS pg_temp.matched_plates (plate text PRIMARY KEY, cost integer) ON COMMIT DROP;
-        TRUNCATE pg_temp.matched_plates;
         INSERT INTO pg_temp.matched_plates
         SELECT plate, cost FROM (
             SELECT p.plate, alpr.pattern_cost(parsed.tokens, p.plate, p_lookalike) AS cost

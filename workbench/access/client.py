@@ -130,7 +130,7 @@ class Workbench:
 
     def _admin(self, name: str, **params: Any) -> str:
         row = self._call(name, **params)[0]
-        _raise_for(row) if row.outcome != "granted" else None
+        _raise_for(row)
         return row.message
 
     def create_user(self, login: str, full_name: str, role: str, password: str | None = None) -> str:
