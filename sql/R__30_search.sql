@@ -408,22 +408,25 @@ BEGIN
     IF problem IS NOT NULL THEN
         RETURN alpr.refuse_call(checked.session, 'plate_history', 'invalid_window', problem, params);
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS pg_temp.sightings (r alpr.reads) ON COMMIT DROP;
-    TRUNCATE pg_temp.sightings;
-    -- Two statements so each uses its own (plate, time) or (skeleton, time) index.
+    -- Two statements so each uses its own (plate, time) or (skeleton, time) index; no temp table, whose
+    -- catalog writes would cost more than the query itself.
     IF p_lookalike THEN
-        INSERT INTO pg_temp.sightings SELECT r FROM alpr.reads r
-        WHERE r.plate_skeleton = wanted_skeleton AND r.read_at >= p_from AND r.read_at < p_to
-          AND r.logically_deleted_at IS NULL
-        ORDER BY r.read_at LIMIT (policy -> 'search' ->> 'max_result_rows')::int;
+        WITH hits AS (
+            SELECT r FROM alpr.reads r
+            WHERE r.plate_skeleton = wanted_skeleton AND r.read_at >= p_from AND r.read_at < p_to
+              AND r.logically_deleted_at IS NULL
+            ORDER BY r.read_at LIMIT (policy -> 'search' ->> 'max_result_rows')::int)
+        SELECT coalesce(jsonb_agg(alpr.read_json(r) ORDER BY (r).read_at), '[]'), count(*), count(DISTINCT (r).camera_id)
+          INTO payload, row_total, cameras_touched FROM hits;
     ELSE
-        INSERT INTO pg_temp.sightings SELECT r FROM alpr.reads r
-        WHERE r.plate = wanted_plate AND r.read_at >= p_from AND r.read_at < p_to
-          AND r.logically_deleted_at IS NULL
-        ORDER BY r.read_at LIMIT (policy -> 'search' ->> 'max_result_rows')::int;
+        WITH hits AS (
+            SELECT r FROM alpr.reads r
+            WHERE r.plate = wanted_plate AND r.read_at >= p_from AND r.read_at < p_to
+              AND r.logically_deleted_at IS NULL
+            ORDER BY r.read_at LIMIT (policy -> 'search' ->> 'max_result_rows')::int)
+        SELECT coalesce(jsonb_agg(alpr.read_json(r) ORDER BY (r).read_at), '[]'), count(*), count(DISTINCT (r).camera_id)
+          INTO payload, row_total, cameras_touched FROM hits;
     END IF;
-    SELECT coalesce(jsonb_agg(alpr.read_json(r) ORDER BY (r).read_at), '[]'), count(*), count(DISTINCT (r).camera_id)
-      INTO payload, row_total, cameras_touched FROM pg_temp.sightings;
     RETURN alpr.deliver(checked.session, 'plate_history', 'reads', payload, row_total, params,
         jsonb_build_object('window_hours', round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2),
                            'cameras', cameras_touched));

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import psycopg2
@@ -19,6 +20,7 @@ from workbench.errors import (
     NotAuthorized,
     TrainingRequired,
 )
+from workbench.policy import load_profile
 
 from .conftest import END, audit_rows, last_audit_id
 
@@ -74,6 +76,29 @@ def test_rows_are_unreadable_until_the_audit_commits(raw_as, analyst_case, super
     with analyst.cursor() as cursor, pytest.raises(psycopg2.Error, match="no result"):
         cursor.execute("SELECT api.fetch_result(%s)", (result_id,))
     analyst.rollback()
+
+
+def test_a_rolled_back_denial_still_reaches_the_server_log(raw_as, superuser):
+    """The audit row of a denial can be rolled back by a hand-written caller; the server log keeps it."""
+    marker = f"ROLLBACK-{uuid.uuid4().hex[:10]}"
+    analyst = raw_as("analyst_avery")
+    with analyst.cursor() as cursor:
+        cursor.execute("SELECT outcome FROM api.open_access(%s, 'criminal_investigation', "
+                       "'Trying to hide a refused attempt from the audit log', '{}')", (marker,))
+        assert cursor.fetchone() == ("denied",)
+    analyst.rollback()
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM alpr.audit_log WHERE case_number = %s", (marker,))
+        assert cursor.fetchone()[0] == 0
+        deadline = time.monotonic() + 10
+        while True:
+            cursor.execute("SELECT pg_read_file(pg_current_logfile())")
+            if marker in cursor.fetchone()[0] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        cursor.execute("SELECT pg_read_file(pg_current_logfile())")
+        line = next(line for line in cursor.fetchone()[0].splitlines() if marker in line)
+    assert "workbench audit: denied open_access by analyst_avery" in line
 
 
 def test_access_id_is_bound_to_its_login(raw_as, analyst_case, superuser):
@@ -200,7 +225,7 @@ def test_concurrent_analysts_lose_no_audit_record(settings, superuser, cases):
     before = last_audit_id(superuser)
     calls = [0] * 16
     failures: list[BaseException] = []
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30  # the issue asks for 30 s of 16 concurrent analysts
 
     def analyst(slot: int) -> None:
         own = workbench.connect(user="analyst_avery", password=PASSWORDS["analyst_avery"], settings=settings)
@@ -226,3 +251,46 @@ def test_concurrent_analysts_lose_no_audit_record(settings, superuser, cases):
     assert workbench.connect(user="supervisor_sato", password=PASSWORDS["supervisor_sato"],
                              settings=settings).verify_audit_chain().ok
     wb.close()
+
+
+def test_administrator_lifecycle_of_a_user_goes_through_the_database(settings, superuser, cases):
+    """Create, authorize, train, assign, deactivate (refused and flagged), reactivate: all audited."""
+    from .conftest import PASSWORDS
+
+    login = f"analyst_new_{uuid.uuid4().hex[:8]}"
+    password = "new-analyst-" + uuid.uuid4().hex[:12]
+    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
+    trainer = workbench.connect(user="trainer_tran", password=PASSWORDS["trainer_tran"], settings=settings)
+    before = last_audit_id(superuser)
+    try:
+        admin.create_user(login, "New Analyst", "data_user", password=password)
+        newcomer = workbench.connect(user=login, password=password, settings=settings)
+        with pytest.raises(NotAuthorized):  # no written supervisor authorization yet
+            newcomer.open_case(cases[0], "criminal_investigation", "Shooting series: first look at the partial plate")
+        admin.record_authorization(login, "Memo 2026-114, need to know for the robbery unit", "Sgt. Sato")
+        with pytest.raises(TrainingRequired):
+            newcomer.open_case(cases[0], "criminal_investigation", "Shooting series: first look at the partial plate")
+        trainer.record_training(login, load_profile("lapd").data["training"]["course"], "initial", "2026.1", 0.9)
+        admin.assign_case(cases[0], login)
+        newcomer.open_case(cases[0], "criminal_investigation", "Shooting series: first look at the partial plate")
+        admin.set_active(login, False, "Transferred out of the unit")
+        with pytest.raises(AccountDeactivated):
+            newcomer.open_case(cases[0], "criminal_investigation", "Shooting series: one more look after transfer")
+        admin.set_active(login, True, "Returned to the unit")
+        newcomer.open_case(cases[0], "criminal_investigation", "Shooting series: back on the case after return")
+        newcomer.close()
+        rows = audit_rows(superuser, before)
+        functions = [(r["function_name"], r["outcome"]) for r in rows]
+        assert ("admin_create_user", "granted") in functions and ("admin_set_active", "granted") in functions
+        assert [r["reason"] for r in rows if r["outcome"] == "denied"] == [
+            "no_supervisor_authorization", "training_required", "account_deactivated"]
+        flagged = [r for r in rows if r["reason"] == "account_deactivated"]
+        assert "professional_standards_review" in flagged[0]["flags"]
+        with pytest.raises(NotAuthorized):  # an analyst cannot administer
+            workbench.connect(user="analyst_avery", password=PASSWORDS["analyst_avery"],
+                              settings=settings).set_active(login, False, "not my call")
+    finally:
+        admin.close()
+        trainer.close()
+        with superuser.cursor() as cursor:
+            cursor.execute(f'DROP ROLE IF EXISTS "{login}"')

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import workbench
 from workbench import migrate
+from workbench.bulkload import BulkLoader
 from workbench.errors import ConfigurationError, DatabaseUnavailable
 from workbench.sample.generator import generate_reads, planted_reads, scenarios
 from workbench.settings import OPTIONS, load_settings
@@ -91,3 +93,30 @@ def test_every_setting_is_documented_in_the_readme():
     readme = README.read_text()
     for option in OPTIONS:
         assert re.search(rf"`{option.env}`", readme), f"{option.env} is not documented in the README"
+
+
+def test_bulk_load_stages_empty_months_and_recovers_an_interrupted_one(admin_url, superuser):
+    end = datetime(2031, 3, 1, tzinfo=UTC)  # months no other test uses
+    reads = next(generate_reads(2_000, seed=5, end=end, history_days=40))
+    months = sorted(set(reads["read_at"].dt.strftime("%Y-%m")))
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT alpr.ensure_partitions(%s, %s)", (end - timedelta(days=45), end))
+        # An interrupted earlier load left a staged, unattached month behind.
+        cursor.execute("SELECT alpr.bulk_stage_month(%s)", (reads["read_at"].min().date(),))
+    loader = BulkLoader(lambda: migrate.connect_raw(admin_url))
+    loader.add(reads)
+    report = loader.finish()
+    assert report.reads == len(reads)
+    assert len(report.months_staged) == len(months) and not report.months_direct
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM alpr.reads WHERE read_at >= %s AND read_at < %s",
+                       (end - timedelta(days=45), end))
+        assert cursor.fetchone()[0] == len(reads)
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = 'alpr' AND tablename = %s",
+                       ("reads_y" + months[0].replace("-", "m"),))
+        assert cursor.fetchone()[0] == 5  # primary key, plate, skeleton, camera, space-time
+    again = BulkLoader(lambda: migrate.connect_raw(admin_url))
+    again.add(reads)
+    assert again.finish().months_direct and not again.report.months_staged
+    with superuser.cursor() as cursor:
+        cursor.execute("DELETE FROM alpr.reads WHERE read_at >= %s AND read_at < %s", (end - timedelta(days=45), end))
