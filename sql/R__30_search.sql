@@ -457,6 +457,12 @@ DECLARE
     row_total integer;
     cameras_touched integer;
     filters jsonb := coalesce(p_filters, '{}');
+    -- Parsed scenes as parallel arrays (a temp table's catalog writes would cost more than the search).
+    areas geography[] := '{}';
+    centers geography[] := '{}';
+    radii double precision[] := '{}';
+    starts timestamptz[] := '{}';
+    stops timestamptz[] := '{}';
 BEGIN
     params := jsonb_build_object('scenes', p_scenes, 'min_scenes', p_min_scenes, 'filters', filters);
     checked := alpr.check_session(p_access_id, 'canvass', params);
@@ -477,9 +483,6 @@ BEGIN
         RETURN alpr.refuse_call(checked.session, 'canvass', 'invalid_filter', problem, params);
     END IF;
 
-    CREATE TEMP TABLE IF NOT EXISTS pg_temp.canvass_scenes (scene integer, label text, area geography,
-        center geography, radius_m double precision, t_from timestamptz, t_to timestamptz) ON COMMIT DROP;
-    TRUNCATE pg_temp.canvass_scenes;
     FOR scene_spec IN SELECT value FROM jsonb_array_elements(p_scenes) LOOP
         scene_no := scene_no + 1;
         parsed_area := alpr.parse_area(scene_spec -> 'area', (search ->> 'max_canvass_radius_m')::float8);
@@ -508,32 +511,42 @@ BEGIN
         END IF;
         total_area := total_area + parsed_area.area_km2;
         total_hours := total_hours + extract(epoch FROM scene_to - scene_from)::numeric / 3600;
-        INSERT INTO pg_temp.canvass_scenes VALUES (scene_no, coalesce(scene_spec ->> 'label', 'scene ' || scene_no),
-            parsed_area.area, parsed_area.center, parsed_area.radius_m, scene_from, scene_to);
+        areas := areas || parsed_area.area;
+        centers := centers || parsed_area.center;
+        radii := radii || parsed_area.radius_m;
+        starts := starts || scene_from;
+        stops := stops || scene_to;
     END LOOP;
 
-    CREATE TEMP TABLE IF NOT EXISTS pg_temp.canvass_reads (scene integer, r alpr.reads) ON COMMIT DROP;
-    TRUNCATE pg_temp.canvass_reads;
-    INSERT INTO pg_temp.canvass_reads
-    SELECT s.scene, r FROM pg_temp.canvass_scenes s
-    JOIN LATERAL (
-        SELECT r FROM alpr.reads r
-        WHERE r.read_at >= s.t_from AND r.read_at <= s.t_to AND r.logically_deleted_at IS NULL
-          AND CASE WHEN s.radius_m IS NOT NULL THEN ST_DWithin(r.location, s.center, s.radius_m)
-                   ELSE ST_Intersects(r.location, s.area) END
-          AND alpr.passes_filters(r, filters)
-        LIMIT (search ->> 'max_result_rows')::int) x ON true;
-
-    SELECT coalesce(jsonb_agg(alpr.read_json(r) || jsonb_build_object('scene', scene) ORDER BY scene, (r).read_at), '[]'),
-           count(*), count(DISTINCT (r).camera_id)
-      INTO reads_payload, row_total, cameras_touched FROM pg_temp.canvass_reads;
-    SELECT coalesce(jsonb_agg(jsonb_build_object('plate', plate, 'scene_count', scene_count, 'scenes', scenes,
-                                                 'reads', read_count) ORDER BY scene_count DESC, plate), '[]')
-      INTO common_payload
-      FROM (SELECT (r).plate AS plate, count(DISTINCT scene) AS scene_count,
-                   array_agg(DISTINCT scene ORDER BY scene) AS scenes, count(*) AS read_count
-            FROM pg_temp.canvass_reads GROUP BY (r).plate
-            HAVING count(DISTINCT scene) >= p_min_scenes) c;
+    -- Circles and polygons in separate branches so each keeps its plain, index-usable predicate.
+    WITH scenes AS (
+        SELECT * FROM unnest(areas, centers, radii, starts, stops)
+            WITH ORDINALITY AS s(area, center, radius_m, t_from, t_to, scene)
+    ), hits AS (
+        SELECT s.scene::integer AS scene, x.r FROM scenes s CROSS JOIN LATERAL (
+            SELECT r FROM alpr.reads r
+            WHERE s.radius_m IS NOT NULL AND ST_DWithin(r.location, s.center, s.radius_m)
+              AND r.read_at >= s.t_from AND r.read_at <= s.t_to AND r.logically_deleted_at IS NULL
+              AND alpr.passes_filters(r, filters)
+            LIMIT (search ->> 'max_result_rows')::int) x
+        UNION ALL
+        SELECT s.scene::integer, x.r FROM scenes s CROSS JOIN LATERAL (
+            SELECT r FROM alpr.reads r
+            WHERE s.radius_m IS NULL AND ST_Intersects(r.location, s.area)
+              AND r.read_at >= s.t_from AND r.read_at <= s.t_to AND r.logically_deleted_at IS NULL
+              AND alpr.passes_filters(r, filters)
+            LIMIT (search ->> 'max_result_rows')::int) x
+    )
+    SELECT (SELECT coalesce(jsonb_agg(alpr.read_json(r) || jsonb_build_object('scene', scene)
+                                      ORDER BY scene, (r).read_at), '[]') FROM hits),
+           (SELECT count(*) FROM hits),
+           (SELECT count(DISTINCT (r).camera_id) FROM hits),
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('plate', plate, 'scene_count', scene_count, 'scenes', scene_list,
+                                                         'reads', read_count) ORDER BY scene_count DESC, plate), '[]')
+              FROM (SELECT (r).plate AS plate, count(DISTINCT scene) AS scene_count,
+                           array_agg(DISTINCT scene ORDER BY scene) AS scene_list, count(*) AS read_count
+                    FROM hits GROUP BY (r).plate HAVING count(DISTINCT scene) >= p_min_scenes) c)
+      INTO reads_payload, row_total, cameras_touched, common_payload;
 
     RETURN alpr.deliver(checked.session, 'canvass', 'canvass',
         jsonb_build_object('reads', reads_payload, 'common', common_payload), row_total, params,
