@@ -80,7 +80,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION alpr.ensure_partition(p_month date) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     first_day date := date_trunc('month', p_month)::date;
     name text := format('reads_y%sm%s', to_char(first_day, 'YYYY'), to_char(first_day, 'MM'));
@@ -126,11 +126,12 @@ BEGIN
 END
 $$;
 
+-- Partition functions are SECURITY DEFINER so every partition belongs to alpr_owner, whoever loads.
 -- Bulk load (administrator/loader only): an empty month is loaded into a standalone table with no
 -- indexes, then indexed and attached, which is several times faster than COPY through the indexes.
 -- Returns the table to COPY into, or NULL when the month already holds reads (load through alpr.reads).
 CREATE OR REPLACE FUNCTION alpr.bulk_stage_month(p_month date) RETURNS text
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     first_day date := date_trunc('month', p_month)::date;
     name text := format('reads_y%sm%s', to_char(first_day, 'YYYY'), to_char(first_day, 'MM'));
@@ -160,7 +161,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION alpr.bulk_attach_month(p_month date) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     first_day date := date_trunc('month', p_month)::date;
     name text := format('reads_y%sm%s', to_char(first_day, 'YYYY'), to_char(first_day, 'MM'));

@@ -239,6 +239,23 @@ BEGIN
 END
 $$;
 
+-- Audits a granted call that changes something and returns no rows (a verification, a registration).
+CREATE OR REPLACE FUNCTION alpr.acknowledge(session alpr.access_sessions, p_function text, p_parameters jsonb,
+                                            p_message text)
+RETURNS api.call_result
+LANGUAGE plpgsql AS $$
+DECLARE
+    done api.call_result;
+BEGIN
+    done.outcome := 'granted';
+    done.message := p_message;
+    done.row_count := 0;
+    done.audit_id := alpr.write_audit(p_function, 'granted', NULL, session.access_id, session.case_number,
+                                      session.purpose, session.justification, p_parameters, '{}', 0, '{}', '{}');
+    RETURN done;
+END
+$$;
+
 -- Rows leave the database only once the transaction that audited them has committed: a caller who
 -- rolls back (or fails the statement) after a query never sees its rows, so no data escapes the audit.
 CREATE OR REPLACE FUNCTION api.fetch_result(p_result_id uuid) RETURNS jsonb

@@ -14,8 +14,17 @@ GRANT EXECUTE ON FUNCTION
     api.canvass(uuid, jsonb, integer, jsonb),
     api.read_image(uuid, bigint),
     api.record_export(uuid, uuid[], text, integer, text, text),
-    api.cameras()
+    api.cameras(),
+    api.hits(uuid, timestamptz, timestamptz),
+    api.verify_hit(uuid, bigint, boolean, text),
+    api.register_plate(uuid, text, text, text, timestamptz)
 TO workbench_user;
+
+GRANT EXECUTE ON FUNCTION
+    api.hotlist_import(text, text, jsonb),
+    api.hotlist_match(timestamptz, timestamptz),
+    api.hotlist_cancel(bigint, text)
+TO workbench_administrator;
 
 GRANT EXECUTE ON FUNCTION api.whoami(), api.policy_summary()
 TO workbench_user, workbench_supervisor, workbench_administrator, workbench_trainer;

@@ -120,3 +120,11 @@ def test_bulk_load_stages_empty_months_and_recovers_an_interrupted_one(admin_url
     assert again.finish().months_direct and not again.report.months_staged
     with superuser.cursor() as cursor:
         cursor.execute("DELETE FROM alpr.reads WHERE read_at >= %s AND read_at < %s", (end - timedelta(days=45), end))
+
+
+def test_every_store_table_belongs_to_the_store_owner(superuser):
+    """Partitions made by a superuser loader would escape the owner's grants and revokes."""
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'alpr' "
+                       "AND tableowner <> 'alpr_owner'")
+        assert cursor.fetchall() == []

@@ -52,3 +52,21 @@ SELECT * FROM api.admin_assign_case(:case_number, :login)
 
 -- name: record_training
 SELECT * FROM api.record_training(:login, :course, :kind, :version, :score, CAST(:completed_at AS timestamptz))
+
+-- name: hits
+SELECT * FROM api.hits(CAST(:access_id AS uuid), CAST(:start AS timestamptz), CAST(:end AS timestamptz))
+
+-- name: verify_hit
+SELECT * FROM api.verify_hit(CAST(:access_id AS uuid), :hit_id, :confirmed, :note)
+
+-- name: register_plate
+SELECT * FROM api.register_plate(CAST(:access_id AS uuid), :plate, :state, :reason, CAST(:expires_at AS timestamptz))
+
+-- name: hotlist_import
+SELECT * FROM api.hotlist_import(:name, :source, CAST(:entries AS jsonb))
+
+-- name: hotlist_match
+SELECT * FROM api.hotlist_match(CAST(:start AS timestamptz), CAST(:end AS timestamptz))
+
+-- name: hotlist_cancel
+SELECT * FROM api.hotlist_cancel(:entry_id, :reason)

@@ -5,11 +5,12 @@ from .results import (
     AccessGrant,
     CanvassResult,
     ChainCheck,
+    HitsResult,
     PlateSearchResult,
     ReadsResult,
     Scene,
     SightingsResult,
 )
 
-__all__ = ["AccessGrant", "CanvassResult", "CaseAccess", "ChainCheck", "PlateSearchResult", "ReadsResult", "Scene",
+__all__ = ["AccessGrant", "CanvassResult", "CaseAccess", "ChainCheck", "HitsResult", "PlateSearchResult", "ReadsResult", "Scene",
            "SightingsResult", "Workbench", "connect"]

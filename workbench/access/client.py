@@ -33,12 +33,14 @@ from ..errors import (
     TrainingRequired,
     WorkbenchError,
 )
+from ..hotlists import read_hotlist
 from ..settings import Settings, load_settings
 from ._statements import statement
 from .results import (
     AccessGrant,
     CanvassResult,
     ChainCheck,
+    HitsResult,
     PlateSearchResult,
     Scene,
     SightingsResult,
@@ -56,6 +58,7 @@ REASON_ERRORS: dict[str, type[AccessDenied]] = {
     "invalid_pattern": InvalidPattern, "pattern_too_broad": InvalidPattern, "invalid_area": InvalidArea,
     "invalid_scene": InvalidArea, "invalid_window": InvalidTimeWindow, "invalid_filter": InvalidQuery,
     "invalid_plate": InvalidQuery, "unknown_read": InvalidQuery, "no_image": InvalidQuery, "invalid_export": InvalidQuery,
+    "invalid_verification": InvalidQuery, "unknown_hit": InvalidQuery, "refused": InvalidQuery,
 }
 
 
@@ -85,7 +88,7 @@ class Workbench:
         self.settings = settings
         self._policy: dict[str, Any] | None = None
 
-    def _call(self, name: str, **params: Any) -> list[Any]:
+    def _call(self, name: str, /, **params: Any) -> list[Any]:
         try:
             with self.engine.connect() as connection:
                 rows = connection.execute(statement(name), {k: _clean(v) for k, v in params.items()}).fetchall()
@@ -128,7 +131,7 @@ class Workbench:
         row = self._call("verify_audit_chain")[0]
         return ChainCheck(row.ok, row.records_checked, row.first_broken_id, row.detail)
 
-    def _admin(self, name: str, **params: Any) -> str:
+    def _admin(self, name: str, /, **params: Any) -> str:
         row = self._call(name, **params)[0]
         _raise_for(row)
         return row.message
@@ -151,6 +154,19 @@ class Workbench:
         return self._admin("record_training", login=login, course=course, kind=kind, version=version, score=score,
                            completed_at=(completed_at or datetime.now().astimezone()).isoformat())
 
+    def import_hotlist(self, name: str, source: str, entries: str | Path | Any) -> str:
+        """Import a hot list (CSV path or DataFrame: plate, state, reason, source, expires_at); administrators."""
+        rows = read_hotlist(entries)
+        return self._admin("hotlist_import", name=name, source=source, entries=json.dumps(rows, default=str))
+
+    def match_hotlists(self, start: datetime, end: datetime) -> str:
+        """Record hits for reads in a window against active hot-list entries (exact and look-alike)."""
+        return self._admin("hotlist_match", start=start.isoformat(), end=end.isoformat())
+
+    def cancel_hotlist_entry(self, entry_id: int, reason: str) -> str:
+        """Cancel a want found in error; who and why are kept, and it stops matching."""
+        return self._admin("hotlist_cancel", entry_id=int(entry_id), reason=reason)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -169,7 +185,7 @@ class CaseAccess:
     def __repr__(self) -> str:
         return f"CaseAccess(case={self.grant.case_number!r}, purpose={self.grant.purpose!r}, expires={self.grant.expires_at})"
 
-    def _run(self, name: str, **params: Any) -> tuple[Any, Any]:
+    def _run(self, name: str, /, **params: Any) -> tuple[Any, Any]:
         """Run an audited query (committed), then fetch its rows: they exist only after the audit commits."""
         row = self.workbench._call(name, access_id=self.grant.access_id, **params)[0]
         _raise_for(row)
@@ -208,6 +224,27 @@ class CaseAccess:
         common = pd.DataFrame(payload["common"], columns=["plate", "scene_count", "scenes", "reads"])
         return CanvassResult("canvass", reads_frame(payload["reads"]), row.audit_id, str(row.result_id), params,
                              list(row.warnings or []), scenes=list(scenes), common=common)
+
+    def hits(self, start: datetime, end: datetime) -> HitsResult:
+        """Hot-list hits on reads in a window; each is to be verified through CLETS/NCIC and its image first."""
+        params = {"start": start.isoformat(), "end": end.isoformat()}
+        row, payload = self._run("hits", **params)
+        return HitsResult("hits", reads_frame(payload), row.audit_id, str(row.result_id), params,
+                          list(row.warnings or []))
+
+    def verify_hit(self, hit_id: int, confirmed: bool, note: str) -> str:
+        """Record a person's check of a hit (image compared, CLETS/NCIC queried) and its outcome."""
+        row = self.workbench._call("verify_hit", access_id=self.grant.access_id, hit_id=int(hit_id),
+                                   confirmed=bool(confirmed), note=note)[0]
+        _raise_for(row)
+        return row.message
+
+    def register_plate(self, plate: str, reason: str, expires_at: datetime, state: str | None = None) -> str:
+        """Register a plate under this case for follow-up: its later reads become hits until ``expires_at``."""
+        row = self.workbench._call("register_plate", access_id=self.grant.access_id, plate=plate, state=state,
+                                   reason=reason, expires_at=expires_at.isoformat())[0]
+        _raise_for(row)
+        return row.message
 
     def read_image(self, read_id: int) -> bytes:
         """The plate image of a read (an audited call of its own)."""

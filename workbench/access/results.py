@@ -115,6 +115,16 @@ class SightingsResult(ReadsResult):
         return ax
 
 
+@dataclass
+class HitsResult(ReadsResult):
+    """Hot-list hits: a hit is a lead, not a fact, until a person verifies it."""
+
+    def unverified(self) -> pd.DataFrame:
+        if self.reads.empty:
+            return self.to_dataframe()
+        return self.to_dataframe()[self.reads["hit_verified_at"].isna().to_numpy()]
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     ok: bool
