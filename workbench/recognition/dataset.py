@@ -1,0 +1,81 @@
+"""Labelled plate photos (one ``.txt`` beside each image: file, x, y, width, height, text) and the
+fixed train/validation split used by training, ``workbench recognize evaluate`` and the benchmark.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .synth import fold_us
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+@dataclass(frozen=True)
+class LabelledPhoto:
+    path: Path
+    box: tuple[int, int, int, int]  # x, y, width, height of the plate, pixels, top-left origin
+    text: str
+    region: str  # "us" or "eu" (the folder it came from), or "" when unknown
+    condition: str = ""  # optional fourth label column: night, angle, distance...
+
+    @property
+    def split(self) -> str:
+        """'train' or 'val', fixed by the file name so every tool agrees."""
+        digest = hashlib.sha1(self.path.name.encode()).digest()
+        return "train" if digest[0] % 2 == 0 else "val"
+
+    @property
+    def label(self) -> str:
+        """The text the recognizer is trained to read (US plates: no letter O)."""
+        return fold_us(self.text) if self.region == "us" else self.text
+
+
+def load_labelled_photos(folder: Path) -> list[LabelledPhoto]:
+    """Every labelled photo under ``folder``; the sub-folder name (us, eu) is the region."""
+    photos = []
+    for label_file in sorted(Path(folder).rglob("*.txt")):
+        fields = label_file.read_text().strip().split("\t")
+        if len(fields) < 6:
+            continue
+        image = label_file.parent / fields[0]
+        if image.suffix.lower() not in IMAGE_SUFFIXES or not image.is_file():
+            continue
+        region = label_file.parent.name.lower() if label_file.parent.name.lower() in ("us", "eu") else ""
+        photos.append(LabelledPhoto(image, tuple(int(float(v)) for v in fields[1:5]), fields[5].upper(), region,
+                                    fields[6] if len(fields) > 6 else ""))
+    return photos
+
+
+def plate_crop(image: np.ndarray, box: tuple[int, int, int, int], margin_x: float = 0.06,
+               margin_y: float = 0.12) -> np.ndarray:
+    """The plate with a margin, as a detector's box would include some of the frame."""
+    x, y, w, h = box
+    x0, y0 = max(0, int(x - w * margin_x)), max(0, int(y - h * margin_y))
+    x1, y1 = min(image.shape[1], int(x + w * (1 + margin_x))), min(image.shape[0], int(y + h * (1 + margin_y)))
+    return image[y0:y1, x0:x1]
+
+
+def training_crops(photos: list[LabelledPhoto], context: float = 0.4, max_height: int = 120):
+    """Grayscale crops with ``context`` around each plate (for box jitter in training), the plate's box in
+    the crop, and the label: what the training script carries, instead of the photos themselves."""
+    crops = []
+    for photo in photos:
+        image = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            continue
+        x, y, w, h = photo.box
+        x0, y0 = max(0, int(x - w * context)), max(0, int(y - h * context))
+        x1, y1 = min(image.shape[1], int(x + w * (1 + context))), min(image.shape[0], int(y + h * (1 + context)))
+        crop = image[y0:y1, x0:x1]
+        scale = min(1.0, max_height / max(h, 1))
+        crop = cv2.resize(crop, (max(1, int(crop.shape[1] * scale)), max(1, int(crop.shape[0] * scale))),
+                          interpolation=cv2.INTER_AREA)
+        crops.append((crop, np.array([(x - x0) * scale, (y - y0) * scale, w * scale, h * scale], np.float32),
+                      photo.label))
+    return crops
