@@ -17,7 +17,8 @@ GRANT EXECUTE ON FUNCTION
     api.cameras(),
     api.hits(uuid, timestamptz, timestamptz),
     api.verify_hit(uuid, bigint, boolean, text),
-    api.register_plate(uuid, text, text, text, timestamptz)
+    api.register_plate(uuid, text, text, text, timestamptz),
+    api.ingest_footage_reads(uuid, jsonb, jsonb)
 TO workbench_user;
 
 GRANT EXECUTE ON FUNCTION

@@ -1,4 +1,4 @@
-"""The `workbench` command line: db up|status|down|migrate, sample load, doctor."""
+"""The `workbench` command line: db up|status|down|migrate, sample load, recognize, doctor."""
 
 from __future__ import annotations
 
@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--seed", type=int, default=7)
     load.add_argument("--replace", action="store_true", help="reload even if a sample is loaded")
     load.set_defaults(func=_sample_load)
+    commands.add_parser("recognize", help="plates in footage (no database), evaluate, train; "
+                        "`workbench recognize --help`")
     commands.add_parser("doctor", help="what is missing and how to fix it").set_defaults(func=_doctor)
     commands.add_parser("profiles", help="list the built-in policy profiles").set_defaults(
         func=lambda args: print("\n".join(known_profiles())) or 0)
@@ -129,8 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv[:1] == ["recognize"]:  # its own parser: FILE or evaluate/train/prepare-crops
+            from .recognition.cli import main as recognize_main
+
+            return recognize_main(argv[1:])
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except WorkbenchError as exc:
         print(f"workbench: {exc}", file=sys.stderr)

@@ -82,3 +82,7 @@ class FootageError(WorkbenchError):
 
 class ModelWeightsError(WorkbenchError):
     """Model weights are missing or not loadable."""
+
+
+class FootageRefused(InvalidQuery, FootageError):
+    """The database refused to save footage reads (unreviewed, malformed, bad location); nothing was saved."""

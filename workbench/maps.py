@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import folium
-from folium.plugins import MarkerCluster, TimestampedGeoJson
+from folium.plugins import MarkerCluster, PolyLineTextPath, TimestampedGeoJson
 
 from .sample.city import streets_geojson
 from .settings import load_settings
@@ -35,15 +35,40 @@ def _popup(row: Any) -> str:
             + (f"<br>image: <code>case.read_image({row.read_id})</code>" if row.has_image else ""))
 
 
-def result_map(result: Any, tiles: str | None = None) -> folium.Map:
+def add_legend(fmap: folium.Map, title: str, entries: list[tuple[str, str]]) -> None:
+    """A fixed legend box: (colour, label) rows."""
+    rows = "".join(f'<div><span style="display:inline-block;width:12px;height:12px;background:{color};'
+                   f'margin-right:6px;border-radius:6px"></span>{label}</div>' for color, label in entries)
+    fmap.get_root().html.add_child(folium.Element(
+        '<div class="workbench-legend" style="position:fixed;bottom:24px;left:24px;z-index:9999;background:white;'
+        f'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif"><b>{title}</b>{rows}</div>'))
+
+
+def add_cameras(fmap: folium.Map, cameras: Any) -> None:
+    """Fixed cameras and mobile units as a layer of their own (from ``Workbench.cameras()``)."""
+    layer = folium.FeatureGroup(name="cameras", show=True)
+    for row in cameras.itertuples():
+        if getattr(row, "lat", None) is None or row.lat != row.lat:
+            continue
+        folium.RegularPolygonMarker((row.lat, row.lon), number_of_sides=4, radius=4, color="#444444",
+                                    fill_color="#999999", fill_opacity=0.8,
+                                    tooltip=f"{row.camera_id} {row.name}").add_to(layer)
+    layer.add_to(fmap)
+
+
+def result_map(result: Any, tiles: str | None = None, cameras: Any = None) -> folium.Map:
     """Draw any reads result: canvass scenes and layers per scene, a sightings track, or clustered reads."""
     reads = result.reads
     center = (float(reads["lat"].mean()), float(reads["lon"].mean())) if len(reads) else (33.795, -118.165)
     fmap = base_map(center, tiles=tiles)
+    if cameras is not None:
+        add_cameras(fmap, cameras)
     scenes = getattr(result, "scenes", None) or []
+    legend: list[tuple[str, str]] = []
     for number, scene in enumerate(scenes, start=1):
         color = SCENE_COLORS[(number - 1) % len(SCENE_COLORS)]
         layer = folium.FeatureGroup(name=f"scene {number}: {scene.label}")
+        legend.append((color, f"scene {number}: {scene.label}"))
         if scene.polygon:
             folium.Polygon([(lat, lon) for lon, lat in scene.polygon], color=color, fill=False).add_to(layer)
         else:
@@ -55,16 +80,23 @@ def result_map(result: Any, tiles: str | None = None) -> folium.Map:
         layer.add_to(fmap)
     if not scenes:
         cluster = MarkerCluster(name="reads").add_to(fmap)
+        legend.append(("#2a81cb", f"reads ({len(reads)})"))
         for row in reads.itertuples():
             folium.Marker((row.lat, row.lon), popup=_popup(row), tooltip=row.plate).add_to(cluster)
     if result.kind == "plate_history" and len(reads) > 1:
         ordered = reads.sort_values("read_at")
-        folium.PolyLine(list(zip(ordered["lat"], ordered["lon"], strict=True)), color="crimson", weight=2,
-                        tooltip="track in time order").add_to(fmap)
+        track = folium.PolyLine(list(zip(ordered["lat"], ordered["lon"], strict=True)), color="crimson", weight=2,
+                                tooltip="track in time order").add_to(fmap)
+        # Arrows along the track show the direction of travel.
+        PolyLineTextPath(track, "  \u25BA  ", repeat=True, offset=5,
+                         attributes={"fill": "crimson", "font-size": "12"}).add_to(fmap)
+        legend.append(("crimson", f"track of {getattr(result, 'plate', '')}, first to last sighting"))
         features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
                      "properties": {"time": row.read_at.isoformat(), "popup": row.plate}}
                     for row in ordered.itertuples()]
         TimestampedGeoJson({"type": "FeatureCollection", "features": features}, period="PT1H",
                            add_last_point=True, duration="P7D").add_to(fmap)
+    if legend:
+        add_legend(fmap, {"canvass": "Canvass", "plate_history": "Sightings"}.get(result.kind, "Reads"), legend)
     folium.LayerControl().add_to(fmap)
     return fmap

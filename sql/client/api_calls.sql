@@ -70,3 +70,6 @@ SELECT * FROM api.hotlist_match(CAST(:start AS timestamptz), CAST(:end AS timest
 
 -- name: hotlist_cancel
 SELECT * FROM api.hotlist_cancel(:entry_id, :reason)
+
+-- name: ingest_footage_reads
+SELECT * FROM api.ingest_footage_reads(CAST(:access_id AS uuid), CAST(:footage AS jsonb), CAST(:reads AS jsonb))

@@ -6,11 +6,12 @@ from .results import (
     CanvassResult,
     ChainCheck,
     HitsResult,
+    IngestResult,
     PlateSearchResult,
     ReadsResult,
     Scene,
     SightingsResult,
 )
 
-__all__ = ["AccessGrant", "CanvassResult", "CaseAccess", "ChainCheck", "HitsResult", "PlateSearchResult", "ReadsResult", "Scene",
+__all__ = ["AccessGrant", "CanvassResult", "CaseAccess", "ChainCheck", "HitsResult", "IngestResult", "PlateSearchResult", "ReadsResult", "Scene",
            "SightingsResult", "Workbench", "connect"]

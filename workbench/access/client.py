@@ -22,6 +22,7 @@ from ..errors import (
     AccessExpired,
     AccountDeactivated,
     DatabaseUnavailable,
+    FootageRefused,
     InvalidArea,
     InvalidCaseNumber,
     InvalidJustification,
@@ -41,6 +42,7 @@ from .results import (
     CanvassResult,
     ChainCheck,
     HitsResult,
+    IngestResult,
     PlateSearchResult,
     Scene,
     SightingsResult,
@@ -58,7 +60,7 @@ REASON_ERRORS: dict[str, type[AccessDenied]] = {
     "invalid_pattern": InvalidPattern, "pattern_too_broad": InvalidPattern, "invalid_area": InvalidArea,
     "invalid_scene": InvalidArea, "invalid_window": InvalidTimeWindow, "invalid_filter": InvalidQuery,
     "invalid_plate": InvalidQuery, "unknown_read": InvalidQuery, "no_image": InvalidQuery, "invalid_export": InvalidQuery,
-    "invalid_verification": InvalidQuery, "unknown_hit": InvalidQuery, "refused": InvalidQuery,
+    "invalid_verification": InvalidQuery, "invalid_footage": FootageRefused, "unknown_hit": InvalidQuery, "refused": InvalidQuery,
 }
 
 
@@ -245,6 +247,18 @@ class CaseAccess:
                                    reason=reason, expires_at=expires_at.isoformat())[0]
         _raise_for(row)
         return row.message
+
+    def save_footage_reads(self, review: Any) -> IngestResult:
+        """Save the reads a person confirmed or corrected (a ``recognition.Review``) under this case, with their
+        crops, as source 'footage', in one audited transaction; hot-list matches come back at once."""
+        import pandas as pd
+
+        footage, reads = review.payload()
+        row, payload = self._run("ingest_footage_reads", footage=json.dumps(footage), reads=json.dumps(reads))
+        hits = pd.DataFrame(payload["hits"], columns=["read_id", "plate", "listed_plate", "match_kind", "reason",
+                                                      "list", "warning"])
+        return IngestResult(list(payload["read_ids"]), payload["camera_id"], hits, row.audit_id,
+                            list(row.warnings or []))
 
     def read_image(self, read_id: int) -> bytes:
         """The plate image of a read (an audited call of its own)."""

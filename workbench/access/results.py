@@ -68,6 +68,7 @@ class ReadsResult:
         return pd.DataFrame(self.reads.drop(columns="geometry"))
 
     def map(self, **options):
+        """A folium map of these reads (``cameras=wb.cameras()`` adds the camera layer)."""
         from ..maps import result_map
         return result_map(self, **options)
 
@@ -123,6 +124,17 @@ class HitsResult(ReadsResult):
         if self.reads.empty:
             return self.to_dataframe()
         return self.to_dataframe()[self.reads["hit_verified_at"].isna().to_numpy()]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """Footage reads saved under a case; ``hits`` are hot-list matches to verify before any action."""
+
+    read_ids: list[int]
+    camera_id: str
+    hits: pd.DataFrame
+    audit_id: int
+    warnings: list[str]
 
 
 @dataclass(frozen=True)

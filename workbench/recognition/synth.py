@@ -95,8 +95,12 @@ def _fit_text(draw, text, font_path_index, fonts, box_w, box_h):
     return font, draw.textbbox((0, 0), text, font=font)
 
 
-def render_us_plate(rng: np.random.Generator, fonts: list[Path], text: str | None = None) -> tuple[np.ndarray, str]:
-    """A colour US plate (RGB uint8, about 2:1) and its characters; ``text`` forces what it says."""
+def render_us_plate(rng: np.random.Generator, fonts: list[Path], text: str | None = None,
+                    clean: bool = False) -> tuple[np.ndarray, str]:
+    """A colour US plate (RGB uint8, about 2:1) and its characters; ``text`` forces what it says;
+    ``clean`` draws a plain California-style plate (white, blue characters, no stickers or frame)."""
+    if clean:
+        return _clean_plate(fonts, text or random_us_text(rng)[0])
     width, height = 480, 240
     palette = [((245, 245, 245), (20, 30, 120)), ((250, 250, 250), (10, 10, 10)), ((250, 235, 120), (20, 20, 60)),
                ((225, 235, 250), (150, 20, 20)), ((240, 240, 230), (20, 90, 40)), ((30, 40, 90), (250, 250, 250)),
@@ -155,6 +159,20 @@ def render_us_plate(rng: np.random.Generator, fonts: list[Path], text: str | Non
             draw.text((90, height - bottom_band + 1), dealer, font=dealer_font,
                       fill=(255, 255, 255) if sum(frame_colour) < 300 else (0, 0, 0))
     return np.asarray(plate), chars
+
+
+def _clean_plate(fonts: list[Path], text: str) -> tuple[np.ndarray, str]:
+    width, height = 480, 240
+    plate = Image.new("RGB", (width, height), (245, 245, 245))
+    draw = ImageDraw.Draw(plate)
+    draw.rectangle((0, 0, width - 1, height - 1), outline=(60, 60, 60), width=6)
+    font, bbox = _fit_text(draw, text, 0, fonts, width - 80, 120)
+    draw.text(((width - (bbox[2] - bbox[0])) / 2 - bbox[0], 68 + (120 - (bbox[3] - bbox[1])) / 2 - bbox[1]), text,
+              font=font, fill=(20, 30, 120))
+    band, band_box = _fit_text(draw, "California", 1 % len(fonts), fonts, 260, 44)
+    draw.text(((width - (band_box[2] - band_box[0])) / 2 - band_box[0], 12 - band_box[1]), "California", font=band,
+              fill=(170, 20, 20))
+    return np.asarray(plate), "".join(c for c in text if c.isalnum())
 
 
 def render_eu_plate(rng: np.random.Generator, fonts: list[Path]) -> tuple[np.ndarray, str]:

@@ -73,6 +73,9 @@ def augment_real(rng: np.random.Generator, crop: np.ndarray, box: np.ndarray) ->
 
 def _producer(worker: int, seed: int, font_dirs: list[str], real: list, real_share: float, out: mp.Queue,
               chunk: int) -> None:
+    import os
+
+    os.nice(10)  # the trainer comes first; producers use what it leaves (samples are reused from the buffer)
     rng = np.random.default_rng([seed, worker])
     fonts = find_fonts([Path(d) for d in font_dirs])
     while True:
@@ -84,8 +87,7 @@ def _producer(worker: int, seed: int, font_dirs: list[str], real: list, real_sha
             else:
                 sample = synthetic_sample(rng, fonts)
                 image, label = sample.image, sample.text
-            extra = int(rng.choice([0, 0, IMG_H]))
-            batch.append((to_model_input(image, extra), label))
+            batch.append((to_model_input(image), label))
         out.put(batch)
 
 
@@ -198,8 +200,8 @@ def train(out_dir: Path, *, base_weights: Path | None, real_train: list, real_va
     from tqdm.auto import tqdm
 
     torch.manual_seed(seed)
-    if device == "cpu":  # leave the producers their cores
-        torch.set_num_threads(max(1, (mp.cpu_count() or 2) - max(1, workers)))
+    if device == "cpu":  # every core trains; the producers run niced in what is left
+        torch.set_num_threads(mp.cpu_count() or 2)
     context = mp.get_context("fork")
     produced: mp.Queue = context.Queue(maxsize=64)
     producers = [context.Process(target=_producer, args=(w, seed, [str(d) for d in font_dirs or []], real_train,

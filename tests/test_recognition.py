@@ -1,0 +1,208 @@
+"""Footage recognition with the real models (YOLO plate detector, EasyOCR with the shipped plate
+recognizer) on footage the tests make themselves; review and audited ingest through PostGIS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from workbench.errors import FootageError, FootageRefused, ModelWeightsError
+from workbench.recognition import models
+from workbench.recognition.ocr import PlateReader, PlateText
+from workbench.recognition.pipeline import Recognizer
+from workbench.recognition.results import CameraPlacement
+from workbench.recognition.review import Review
+from workbench.recognition.train import train
+from workbench.recognition.voting import vote
+from workbench.sample.footage import write_clip, write_photo
+from workbench.sample.generator import scenarios
+from workbench.settings import load_settings
+
+from .conftest import END, audit_rows, last_audit_id
+
+PLAN = scenarios(END)
+CAMERA = CameraPlacement(33.7701, -118.1937, datetime(2026, 10, 20, 14, 5, tzinfo=UTC), heading_deg=90,
+                         clock_offset_s=-30, label="Liquor store CCTV, 4th and Cherry")
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("uploads")
+    write_clip(folder / "two_cars.mp4", [PLAN.stolen_plates[0], "8FHZ512"], seconds=4, seed=3)
+    write_photo(folder / "one_car.jpg", "5KDN204", seed=4)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def recognizer(uploads):
+    return Recognizer(load_settings({"upload_dir": str(uploads)}))
+
+
+@pytest.fixture(scope="module")
+def clip_reads(recognizer):
+    return recognizer.run("two_cars.mp4", CAMERA, progress=False)
+
+
+def test_a_clip_gives_one_read_per_car_read_right(clip_reads):
+    """Tracking makes each passing car one read; the vote over its looks reads the plate."""
+    assert list(clip_reads.text) == [PLAN.stolen_plates[0], "8FHZ512"]
+    assert (clip_reads.looks >= 3).all()
+    assert (clip_reads.confidence > 0.5).all()
+    assert clip_reads.first_seen_s[0] < clip_reads.first_seen_s[1]
+    frame = clip_reads.to_dataframe()
+    assert frame.loc[0, "read_at"] == CAMERA.start + timedelta(seconds=float(
+        (clip_reads.first_seen_s[0] + clip_reads.last_seen_s[0]) / 2) - 30)
+    assert len(frame.loc[0, "char_confidence"]) == len(PLAN.stolen_plates[0])
+
+
+def test_a_photo_is_read(recognizer):
+    reads = recognizer.run("one_car.jpg", CAMERA, progress=False)
+    assert list(reads.text) == ["5KDN204"] and reads.looks[0] == 1
+
+
+def test_a_photo_without_a_plate_gives_no_reads(recognizer, uploads):
+    cv2.imwrite(str(uploads / "empty_street.png"), np.full((480, 640, 3), 90, np.uint8))
+    assert len(recognizer.run("empty_street.png", CAMERA, progress=False)) == 0
+
+
+def test_results_index_like_arrays(clip_reads):
+    confident = clip_reads[clip_reads.confidence > 0.5]
+    assert len(confident) == 2 and confident.box.shape == (2, 4)
+    assert list(clip_reads[[1]].text) == ["8FHZ512"]
+
+
+@pytest.mark.parametrize(("name", "make", "message"), [
+    ("../outside.mp4", None, "outside the upload folder"),
+    ("garbage.mp4", lambda p: p.write_bytes(b"\x00\x01not a video" * 100), "not a video OpenCV can open"),
+    ("notes.txt", lambda p: p.write_text("hello"), "unsupported kind .txt"),
+    ("broken.jpg", lambda p: p.write_bytes(b"\xff\xd8\xff\xe0 truncated"), "not an image OpenCV can decode"),
+    ("empty.avi", lambda p: cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 64)).release(),
+     "no frame that can be decoded"),
+    ("huge.png", lambda p: cv2.imwrite(str(p), np.zeros((4400, 7700), np.uint8)), "larger than 8K"),
+    ("missing.mp4", None, "no footage at"),
+])
+def test_bad_footage_gets_a_specific_error(recognizer, uploads, name, make, message):
+    if make is not None:
+        make(uploads / name)
+    with pytest.raises(FootageError, match=message):
+        recognizer.run(name, CAMERA, progress=False)
+
+
+@pytest.mark.parametrize(("lat", "lon", "start", "message"), [
+    (133.0, -118.2, datetime(2026, 10, 20, tzinfo=UTC), "latitude comes first"),
+    (33.7, -118.2, datetime(2026, 10, 20), "time zone"),
+])
+def test_a_bad_camera_placement_is_refused(lat, lon, start, message):
+    with pytest.raises(FootageError, match=message):
+        CameraPlacement(lat, lon, start)
+
+
+def test_missing_weights_say_what_to_install(tmp_path):
+    with pytest.raises(ModelWeightsError, match="not a file"):
+        models.detector_weights(load_settings({"detector_weights": str(tmp_path / "nope.pt")}))
+    with pytest.raises(ModelWeightsError, match="lacks plate_recognizer.pth"):
+        models.recognizer_dir(load_settings({"plate_recognizer_dir": str(tmp_path)}))
+    assert models.detector_weights().name == "best.pt"  # found through the installed fastanpr package
+
+
+@pytest.mark.parametrize(("readings", "expected"), [
+    ([PlateText("7WXB124", (0.9,) * 7)] * 3, "7WXB124"),
+    ([PlateText("7WX8124", (0.9, 0.9, 0.9, 0.4, 0.9, 0.9, 0.9)), PlateText("7WXB124", (0.9,) * 7),
+      PlateText("7WXB124", (0.8,) * 7)], "7WXB124"),
+    ([PlateText("7WXB1244", (0.3,) * 8), PlateText("7WXB124", (0.9,) * 7), PlateText("7WXB124", (0.9,) * 7)],
+     "7WXB124"),
+    ([PlateText(""), PlateText("")], ""),
+])
+def test_vote_per_character(readings, expected):
+    assert vote(readings).text == expected
+
+
+def test_vote_keeps_the_losing_character():
+    result = vote([PlateText("7WX8124", (0.9,) * 7), PlateText("7WXB124", (0.95,) * 7),
+                   PlateText("7WXB124", (0.95,) * 7)])
+    assert result.alternatives[3][0] == "8" and result.agreeing == 2
+
+
+def test_review_and_audited_ingest_under_the_case(clip_reads, analyst_case, superuser):
+    review = Review(clip_reads)
+    review.confirm(0)
+    with pytest.raises(FootageError, match="undecided"):
+        analyst_case.save_footage_reads(review)
+    review.correct(1, "8FH-Z512")
+    before = last_audit_id(superuser)
+    saved = analyst_case.save_footage_reads(review)
+    assert len(saved.read_ids) == 2
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT plate, plate_raw, source, case_number, verified_by, ocr_alternatives ->> 'review', "
+                       "plate_image_id IS NOT NULL FROM alpr.reads WHERE read_id = ANY (%s) ORDER BY read_id",
+                       (saved.read_ids,))
+        rows = cursor.fetchall()
+    assert rows[0][:5] == (PLAN.stolen_plates[0], PLAN.stolen_plates[0], "footage", analyst_case.case_number,
+                           "analyst_avery")
+    assert rows[1][0] == "8FHZ512" and rows[1][6]
+    # A stolen plate on the hot list is flagged at once, with the verification warning.
+    assert list(saved.hits["listed_plate"]) == [PLAN.stolen_plates[0]]
+    assert "verify through CLETS/NCIC" in saved.warnings[0]
+    crop = analyst_case.read_image(saved.read_ids[0])
+    assert cv2.imdecode(np.frombuffer(crop, np.uint8), cv2.IMREAD_COLOR) is not None
+    audit = audit_rows(superuser, before)
+    ingest = [r for r in audit if r["function_name"] == "ingest_footage_reads"]
+    assert ingest[0]["outcome"] == "granted" and ingest[0]["rows_returned"] == 2
+
+
+def test_a_refused_ingest_saves_nothing_and_is_audited(clip_reads, analyst_case, superuser):
+    review = Review(clip_reads)
+    review.confirm(0)
+    review.reject(1)
+    footage, reads = review.payload()
+    reads.append(dict(reads[0], plate="NOT A PLATE!", review="confirmed"))
+    before = last_audit_id(superuser)
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM alpr.reads WHERE source = 'footage'")
+        footage_reads = cursor.fetchone()[0]
+    with pytest.raises(FootageRefused, match="nothing saved; read 2: plate"):
+        analyst_case._run("ingest_footage_reads", footage=json.dumps(footage), reads=json.dumps(reads))
+    unreviewed = [dict(reads[0], review="pending")]
+    with pytest.raises(FootageRefused, match="only reads a person confirmed or corrected"):
+        analyst_case._run("ingest_footage_reads", footage=json.dumps(footage), reads=json.dumps(unreviewed))
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM alpr.reads WHERE source = 'footage'")
+        assert cursor.fetchone()[0] == footage_reads
+    assert [r["outcome"] for r in audit_rows(superuser, before)] == ["denied", "denied"]
+
+
+def test_the_training_loop_runs_and_easyocr_loads_its_output(tmp_path):
+    """A few steps on tiny data: the loop, the export, and EasyOCR loading it as a custom network."""
+    rng = np.random.default_rng(0)
+    crops = [(np.clip(rng.normal(128, 40, (60, 140)), 0, 255).astype(np.uint8), np.array([10, 10, 120, 40], np.float32),
+              "7ABC123") for _ in range(4)]
+    card = train(tmp_path, base_weights=models.base_ocr_dir() / "english_g2.pth", real_train=crops, real_val=crops,
+                 minutes=5, max_steps=3, batch_size=4, workers=1, progress=False, log=lambda _: None)
+    assert card["steps"] == 3 and set(card["validation"]) == {"exact", "within_one", "plates"}
+    for suffix in (".pth", ".yaml", ".py"):
+        assert (tmp_path / f"plate_recognizer{suffix}").is_file()
+    reader = PlateReader(network_dir=tmp_path)
+    assert isinstance(reader.read([crops[0][0]])[0].text, str)
+
+
+def test_command_line_triage_writes_reads_and_crops(uploads, tmp_path):
+    out = tmp_path / "reads.csv"
+    done = subprocess.run([sys.executable, "-m", "workbench", "recognize", "one_car.jpg", "--lat", "33.77", "--lon",
+                           "-118.19", "--start", "2026-10-20T14:05:00-07:00", "--out", str(out)],
+                          capture_output=True, text=True, env={**__import__("os").environ,
+                                                               "WORKBENCH_UPLOAD_DIR": str(uploads)}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "5KDN204" in out.read_text()
+    assert len(list(tmp_path.glob("reads_000_*.jpg"))) == 1
+    refused = subprocess.run([sys.executable, "-m", "workbench", "recognize", "/etc/hostname", "--lat", "33.77",
+                              "--lon", "-118.19", "--start", "2026-10-20T14:05:00-07:00"], capture_output=True,
+                             text=True, env={**__import__("os").environ, "WORKBENCH_UPLOAD_DIR": str(uploads)})
+    assert refused.returncode == 2 and "outside the upload folder" in refused.stderr
+    assert Path(uploads).is_dir()
