@@ -11,7 +11,10 @@ MODE="${1:-setup}"
 VENV="${WORKBENCH_VENV:-.venv}"
 PYTHON="${WORKBENCH_PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-SYSTEM_PACKAGES=(postgresql-15 postgresql-15-postgis-3)
+# PostGIS server; fonts for the synthetic plates (recognizer training, test footage); Chromium for the
+# real-browser test of the notebooks.
+SYSTEM_PACKAGES=(postgresql-15 postgresql-15-postgis-3 fonts-dejavu-core fonts-urw-base35 fonts-liberation2
+                 chromium chromium-driver)
 
 say() { printf '\n== %s\n' "$*"; }
 

@@ -19,4 +19,5 @@ def test_notebook_runs_and_is_stored_without_outputs(path, tmp_path, settings):
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     shutil.copy(path, tmp_path / path.name)
     NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    assert list(tmp_path.glob("sightings_*.csv")) or "export" not in path.read_text()
+    if ".export(" in path.read_text():  # each notebook ends with the export a case file needs
+        assert [p for p in tmp_path.iterdir() if p.suffix in (".csv", ".html", ".geojson")]

@@ -73,3 +73,6 @@ SELECT * FROM api.hotlist_cancel(:entry_id, :reason)
 
 -- name: ingest_footage_reads
 SELECT * FROM api.ingest_footage_reads(CAST(:access_id AS uuid), CAST(:footage AS jsonb), CAST(:reads AS jsonb))
+
+-- name: sample_info
+SELECT * FROM api.sample_info()

@@ -35,6 +35,7 @@ from ..errors import (
     WorkbenchError,
 )
 from ..hotlists import read_hotlist
+from ..plates import assumed_characters, parse_pattern
 from ..settings import Settings, load_settings
 from ._statements import statement
 from .results import (
@@ -125,6 +126,11 @@ class Workbench:
         return CaseAccess(self, AccessGrant(str(row.access_id), row.case_number, row.purpose, row.expires_at,
                                             row.audit_id))
 
+    def sample_end(self) -> datetime | None:
+        """The day the loaded sample city ends (its planted scenarios are dated from it), or None."""
+        rows = self._call("sample_info")
+        return rows[0].end_date if rows else None
+
     def cameras(self):
         import pandas as pd
         return pd.DataFrame([dict(r._mapping) for r in self._call("cameras")])
@@ -205,7 +211,11 @@ class CaseAccess:
                   "max_mistakes": max_mistakes, "area": json.dumps(area) if area is not None else None,
                   "filters": json.dumps(filters)}
         row, payload = self._run("search_plates", **params)
-        return PlateSearchResult("search_plates", reads_frame(payload), row.audit_id, str(row.result_id), params,
+        reads = reads_frame(payload)
+        # Which characters the match took as look-alikes or mistakes (same-length matches), for the analyst.
+        parsed = parse_pattern(pattern)
+        reads["assumed"] = [", ".join(assumed_characters(parsed, plate)) for plate in reads["plate"]]
+        return PlateSearchResult("search_plates", reads, row.audit_id, str(row.result_id), params,
                                  list(row.warnings or []))
 
     def plate_history(self, plate: str, start: datetime, end: datetime, *, lookalike: bool = False) -> SightingsResult:
@@ -231,8 +241,11 @@ class CaseAccess:
         """Hot-list hits on reads in a window; each is to be verified through CLETS/NCIC and its image first."""
         params = {"start": start.isoformat(), "end": end.isoformat()}
         row, payload = self._run("hits", **params)
-        return HitsResult("hits", reads_frame(payload), row.audit_id, str(row.result_id), params,
-                          list(row.warnings or []))
+        reads = reads_frame(payload)
+        for column in HitsResult.HIT_COLUMNS:  # present even when there are no hits
+            if column not in reads:
+                reads[column] = None
+        return HitsResult("hits", reads, row.audit_id, str(row.result_id), params, list(row.warnings or []))
 
     def verify_hit(self, hit_id: int, confirmed: bool, note: str) -> str:
         """Record a person's check of a hit (image compared, CLETS/NCIC queried) and its outcome."""

@@ -120,6 +120,9 @@ class SightingsResult(ReadsResult):
 class HitsResult(ReadsResult):
     """Hot-list hits: a hit is a lead, not a fact, until a person verifies it."""
 
+    HIT_COLUMNS = ("hit_id", "match_kind", "listed_plate", "list", "reason", "list_source", "hit_verified_at",
+                   "hit_verified_by", "verification_note", "warning")
+
     def unverified(self) -> pd.DataFrame:
         if self.reads.empty:
             return self.to_dataframe()
