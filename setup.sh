@@ -67,7 +67,9 @@ start_database
 case "$MODE" in
     lab)
         say "opening JupyterLab on the start notebook"
-        exec "$VENV/bin/jupyter" lab notebooks/00_start_here.ipynb
+        root_flag=()
+        [ "$(id -u)" -eq 0 ] && root_flag=(--allow-root)  # JupyterLab refuses root without it
+        exec "$VENV/bin/jupyter" lab "${root_flag[@]}" notebooks/00_start_here.ipynb
         ;;
     test)
         say "running the test suite"

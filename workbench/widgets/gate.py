@@ -34,7 +34,7 @@ class AccessGate(w.VBox):
         self.open_button = w.Button(description="Open case", button_style="primary", icon="unlock")
         self.status = Status()
         self.banner = w.HTML()
-        self.open_button.on_click(lambda _: self.open())
+        self.open_button.on_click(lambda _: self.open_case())
         super().__init__([self.identity, self.case_number, self.purpose, self.justification, self.open_button,
                           self.status, self.banner])
         self.add_class("workbench-access-gate")
@@ -47,7 +47,8 @@ class AccessGate(w.VBox):
         if self.access is not None:
             callback(self.access)
 
-    def open(self) -> CaseAccess | None:
+    # Not named ``open``: that is ipywidgets' own method that creates the widget in the browser.
+    def open_case(self) -> CaseAccess | None:
         """Open the case (the button does this); a refusal shows here, already audited."""
         with running(self.status, self.open_button, "checking case, purpose, training and account..."):
             self.access = self.workbench.open_case(self.case_number.value.strip(), self.purpose.value or "",
