@@ -102,8 +102,10 @@ def test_start_notebook_runs_in_chromium(jupyterlab):
             page.wait_for_selector("iframe.workbench-map", timeout=120_000)
             map_frame = next(frame for frame in page.frames if frame.parent_frame and frame != page.main_frame
                              and frame.query_selector(".leaflet-container"))
-            map_frame.wait_for_selector(".leaflet-marker-icon, .marker-cluster", timeout=60_000)
-            markers = len(map_frame.query_selector_all(".leaflet-marker-icon, .marker-cluster"))
+            # Reads are clusters or blue circle markers (the grey paths are the offline street layer).
+            read_markers = ".marker-cluster, path.leaflet-interactive[stroke='#2a81cb']"
+            map_frame.wait_for_selector(read_markers, state="attached", timeout=60_000)
+            markers = len(map_frame.query_selector_all(read_markers))
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=300_000)
             errors = page.query_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
             tracebacks = [e.inner_text() for e in errors if "Traceback" in e.inner_text() or "Error" in e.inner_text()]

@@ -8,8 +8,57 @@ from typing import Any
 import folium
 from folium.plugins import MarkerCluster, PolyLineTextPath, TimestampedGeoJson
 
+import base64
+import re
+from functools import lru_cache
+from pathlib import Path
+
 from .sample.city import streets_geojson
 from .settings import load_settings
+
+ASSETS = Path(__file__).resolve().parent / "map_assets"
+# folium's resource names -> the vendored file (None: not needed by these maps, left out).
+_LOCAL = {
+    "leaflet": "leaflet.js", "jquery": "jquery.min.js", "jquery3.7.1": "jquery.min.js", "leaflet_css": "leaflet.css",
+    "markerclusterjs": "leaflet.markercluster.js", "markerclustercss": "MarkerCluster.css",
+    "markerclusterdefaultcss": "MarkerCluster.Default.css", "jqueryui1.10.2": "jquery-ui.min.js",
+    "iso8601": "iso8601.js", "leaflet.timedimension": "leaflet.timedimension.min.js",
+    "leaflet.timedimension_css": "leaflet.timedimension.control.min.css", "moment": "moment.min.js",
+    "polylinetextpath": "leaflet.textpath.js", "bootstrap": None, "awesome_markers": None, "bootstrap_css": None,
+    "glyphicons_css": None, "awesome_markers_font_css": None, "awesome_markers_css": None,
+    "awesome_rotate_css": None, "highlight.js_css": None,
+}
+
+
+@lru_cache(maxsize=None)
+def _data_uri(name: str) -> str:
+    content = (ASSETS / name).read_bytes()
+    if name.endswith(".css"):
+        text = content.decode()
+        # Images beside the CSS go inline too; fonts from CDNs are dropped (nothing may be fetched).
+        text = re.sub(r"url\((['\"]?)images/([\w.-]+\.png)\1\)",
+                      lambda m: f"url(data:image/png;base64,{base64.b64encode((ASSETS / m.group(2)).read_bytes()).decode()})",
+                      text)
+        text = re.sub(r"@font-face\s*{[^}]*}", "", text)
+        return "data:text/css;base64," + base64.b64encode(text.encode()).decode()
+    return "data:text/javascript;base64," + base64.b64encode(content).decode()
+
+
+def offline(fmap: folium.Map) -> folium.Map:
+    """Replace every CDN script and stylesheet of the map with the vendored copy, inline."""
+    pending = [fmap]
+    while pending:
+        element = pending.pop()
+        for attribute in ("default_js", "default_css"):
+            resources = getattr(element, attribute, None)
+            if resources:
+                unknown = [name for name, _ in resources if name not in _LOCAL]
+                if unknown:
+                    raise KeyError(f"map resources {unknown} have no vendored copy in {ASSETS}")
+                setattr(element, attribute, [(name, _data_uri(_LOCAL[name])) for name, _ in resources
+                                             if _LOCAL[name]])
+        pending.extend(getattr(element, "_children", {}).values())
+    return fmap
 
 SCENE_COLORS = ("red", "blue", "green", "purple", "orange", "darkred", "cadetblue", "black", "pink", "gray")
 
@@ -50,9 +99,8 @@ def add_cameras(fmap: folium.Map, cameras: Any) -> None:
     for row in cameras.itertuples():
         if getattr(row, "lat", None) is None or row.lat != row.lat:
             continue
-        folium.RegularPolygonMarker((row.lat, row.lon), number_of_sides=4, radius=4, color="#444444",
-                                    fill_color="#999999", fill_opacity=0.8,
-                                    tooltip=f"{row.camera_id} {row.name}").add_to(layer)
+        folium.CircleMarker((row.lat, row.lon), radius=3, color="#444444", weight=1, fill=True,
+                            fill_color="#999999", fill_opacity=0.9, tooltip=f"{row.camera_id} {row.name}").add_to(layer)
     layer.add_to(fmap)
 
 
@@ -82,7 +130,9 @@ def result_map(result: Any, tiles: str | None = None, cameras: Any = None) -> fo
         cluster = MarkerCluster(name="reads").add_to(fmap)
         legend.append(("#2a81cb", f"reads ({len(reads)})"))
         for row in reads.itertuples():
-            folium.Marker((row.lat, row.lon), popup=_popup(row), tooltip=row.plate).add_to(cluster)
+            # Vector markers: image icons would need files that an inline map cannot point to.
+            folium.CircleMarker((row.lat, row.lon), radius=6, color="#2a81cb", fill=True, fill_opacity=0.7,
+                                popup=_popup(row), tooltip=row.plate).add_to(cluster)
     if result.kind == "plate_history" and len(reads) > 1:
         ordered = reads.sort_values("read_at")
         track = folium.PolyLine(list(zip(ordered["lat"], ordered["lon"], strict=True)), color="crimson", weight=2,
@@ -99,4 +149,4 @@ def result_map(result: Any, tiles: str | None = None, cameras: Any = None) -> fo
     if legend:
         add_legend(fmap, {"canvass": "Canvass", "plate_history": "Sightings"}.get(result.kind, "Reads"), legend)
     folium.LayerControl().add_to(fmap)
-    return fmap
+    return offline(fmap)
