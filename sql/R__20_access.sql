@@ -272,7 +272,10 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'run the query in autocommit mode, then fetch';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM alpr.access_sessions WHERE access_id = parked.access_id AND expires_at > now()) THEN
+    -- Results of a case session expire with it; a supervisor's audit review (no session) within an hour.
+    IF (parked.access_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM alpr.access_sessions WHERE access_id = parked.access_id AND expires_at > now()))
+       OR (parked.access_id IS NULL AND parked.created_at < now() - interval '1 hour') THEN
         RAISE EXCEPTION 'the access session of result % has expired', p_result_id USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN parked.payload;

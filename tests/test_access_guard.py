@@ -294,3 +294,19 @@ def test_administrator_lifecycle_of_a_user_goes_through_the_database(settings, s
         trainer.close()
         with superuser.cursor() as cursor:
             cursor.execute(f'DROP ROLE IF EXISTS "{login}"')
+
+
+def test_supervisor_review_of_the_audit_log_is_itself_audited(connect_as, analyst_case, superuser):
+    from datetime import UTC, datetime
+
+    supervisor = connect_as("supervisor_sato")
+    now = datetime.now(UTC)
+    before = last_audit_id(superuser)
+    log = supervisor.audit_log(now - timedelta(days=1), now + timedelta(minutes=5), user="analyst_avery")
+    assert len(log) > 0 and set(log["db_user"]) == {"analyst_avery"}
+    review = audit_rows(superuser, before)
+    assert review[0]["function_name"] == "audit_review" and review[0]["rows_returned"] == len(log)
+    denied = log[log["outcome"] == "denied"]
+    assert set(denied["reason"]) <= set(log["reason"].dropna())
+    with pytest.raises(NotAuthorized):
+        connect_as("analyst_avery").audit_log(now - timedelta(days=1), now)

@@ -3,15 +3,14 @@ cameras, and a shipped street layer so a map still reads on an air-gapped networ
 
 from __future__ import annotations
 
+import base64
+import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import folium
 from folium.plugins import MarkerCluster, PolyLineTextPath, TimestampedGeoJson
-
-import base64
-import re
-from functools import lru_cache
-from pathlib import Path
 
 from .sample.city import streets_geojson
 from .settings import load_settings
@@ -30,7 +29,7 @@ _LOCAL = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data_uri(name: str) -> str:
     content = (ASSETS / name).read_bytes()
     if name.endswith(".css"):

@@ -76,3 +76,6 @@ SELECT * FROM api.ingest_footage_reads(CAST(:access_id AS uuid), CAST(:footage A
 
 -- name: sample_info
 SELECT * FROM api.sample_info()
+
+-- name: audit_review
+SELECT * FROM api.audit_review(CAST(:start AS timestamptz), CAST(:end AS timestamptz), CAST(:filters AS jsonb))

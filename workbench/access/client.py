@@ -162,6 +162,18 @@ class Workbench:
         return self._admin("record_training", login=login, course=course, kind=kind, version=version, score=score,
                            completed_at=(completed_at or datetime.now().astimezone()).isoformat())
 
+    def audit_log(self, start: datetime, end: datetime, **filters: Any):
+        """Audit records in a window (supervisors, administrators); filters: user, case_number, outcome, function,
+        plate. The review is itself audited; rows come only after that record commits."""
+        import pandas as pd
+
+        row = self._call("audit_review", start=start.isoformat(), end=end.isoformat(), filters=json.dumps(filters))[0]
+        _raise_for(row)
+        frame = pd.DataFrame(self._call("fetch_result", result_id=str(row.result_id))[0].payload)
+        if not frame.empty:
+            frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
+        return frame
+
     def import_hotlist(self, name: str, source: str, entries: str | Path | Any) -> str:
         """Import a hot list (CSV path or DataFrame: plate, state, reason, source, expires_at); administrators."""
         rows = read_hotlist(entries)

@@ -21,7 +21,10 @@ from .sources import FootageInfo, frames, probe, resolve_upload, sample_count
 from .voting import vote
 
 TRACKER = Path(__file__).resolve().parent / "bytetrack_sampled.yaml"
-CROP_PADDING = 0.04  # the detector's box already holds the plate frame; a little more for tilted plates
+# The fastanpr detector's boxes are about 16% wider and 40% taller than the plate (median on plates-dev);
+# trimming 14% off top and bottom read best there (US exact 40% -> 67%, EU 74% -> 79%, held-out half).
+CROP_MARGIN_X = 0.0
+CROP_MARGIN_Y = -0.14
 MIN_BOX_HEIGHT = 10  # pixels: below this no reader reads a plate
 
 
@@ -52,9 +55,11 @@ def sharpness(gray: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
-def crop_box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+def crop_box(image: np.ndarray, box: np.ndarray, margin_x: float = CROP_MARGIN_X,
+             margin_y: float = CROP_MARGIN_Y) -> np.ndarray:
+    """The plate crop of a detector box (xyxy), widened (positive margins) or trimmed (negative) per side."""
     x1, y1, x2, y2 = box
-    pad_x, pad_y = (x2 - x1) * CROP_PADDING, (y2 - y1) * CROP_PADDING
+    pad_x, pad_y = (x2 - x1) * margin_x, (y2 - y1) * margin_y
     left, top = int(max(0, x1 - pad_x)), int(max(0, y1 - pad_y))
     right, bottom = int(min(image.shape[1], x2 + pad_x)), int(min(image.shape[0], y2 + pad_y))
     return image[top:bottom, left:right].copy()

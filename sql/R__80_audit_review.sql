@@ -1,0 +1,49 @@
+-- Supervisors review the audit log (Manhattan Beach 462.6(c): audits at least twice a year). Reading the
+-- log is itself audited. Supervisors and administrators only.
+SET LOCAL ROLE alpr_owner;
+
+CREATE OR REPLACE FUNCTION api.audit_review(p_from timestamptz, p_to timestamptz, p_filters jsonb DEFAULT '{}')
+RETURNS api.call_result
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    filters jsonb := coalesce(p_filters, '{}');
+    params jsonb := jsonb_build_object('from', p_from, 'to', p_to, 'filters', filters);
+    payload jsonb;
+    row_total integer;
+    done api.call_result;
+BEGIN
+    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'audit_review', params) IS NULL THEN
+        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
+    END IF;
+    IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to OR p_to - p_from > interval '400 days' THEN
+        RETURN alpr.admin_result('audit_review', params, false, 'give a window of at most 400 days whose start is before its end');
+    END IF;
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'audit_id', a.audit_id, 'logged_at', a.logged_at, 'db_user', a.db_user, 'username', a.username,
+               'user_role', a.user_role, 'case_number', a.case_number, 'purpose', a.purpose,
+               'justification', a.justification, 'function_name', a.function_name, 'parameters', a.parameters,
+               'scope', a.scope, 'rows_returned', a.rows_returned, 'outcome', a.outcome, 'reason', a.reason,
+               'flags', to_jsonb(a.flags), 'client', a.client) ORDER BY a.audit_id), '[]'), count(*)
+      INTO payload, row_total
+    FROM alpr.audit_log a
+    WHERE a.logged_at >= p_from AND a.logged_at < p_to
+      AND (NOT filters ? 'user' OR a.db_user = filters ->> 'user')
+      AND (NOT filters ? 'case_number' OR a.case_number = filters ->> 'case_number')
+      AND (NOT filters ? 'outcome' OR a.outcome = filters ->> 'outcome')
+      AND (NOT filters ? 'function' OR a.function_name = filters ->> 'function')
+      AND (NOT filters ? 'plate' OR a.parameters ->> 'plate' = upper(filters ->> 'plate')
+           OR a.parameters ->> 'pattern' = upper(filters ->> 'plate'));
+    done.outcome := 'granted';
+    done.row_count := row_total;
+    done.audit_id := alpr.write_audit('audit_review', 'granted', NULL, NULL, NULL, NULL, NULL, params, '{}',
+                                      row_total, '{}', '{}');
+    INSERT INTO alpr.result_sets (access_id, db_user, audit_id, kind, payload)
+    VALUES (NULL, session_user, done.audit_id, 'audit', payload)
+    RETURNING result_id INTO done.result_id;
+    RETURN done;
+END
+$$;
+
+REVOKE ALL ON FUNCTION api.audit_review(timestamptz, timestamptz, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.audit_review(timestamptz, timestamptz, jsonb) TO workbench_supervisor, workbench_administrator;
+GRANT EXECUTE ON FUNCTION api.fetch_result(uuid) TO workbench_supervisor, workbench_administrator;
