@@ -64,7 +64,7 @@ def main() -> None:
     sizes = {}
     us = [p for p in photos if p.region == "us"]
     for size in (640, 960, 1280):
-        sized = Recognizer(settings, reader=recognizer.reader, image_size=size)
+        sized = Recognizer(settings, reader=recognizer.reader, image_size=size, photo_image_size=size)
         run = evaluate(us, sized, progress=False).per_photo
         sizes[str(size)] = {"us_detected_iou30": round(float(run["iou"].ge(0.3).mean()), 3),
                             "detect_ms_median": round(statistics.median(run["detect_ms"]), 1)}
@@ -76,7 +76,7 @@ def main() -> None:
     timings = reads.timings
     print(json.dumps({
         "benchmark": "recognition", "dataset": args.dataset.name, "fine_tuned": fine_tuned, "stock_english_g2": baseline,
-        "detector_image_size": sizes, "default_image_size": int(settings.detector_image_size),
+        "detector_image_size": sizes, "default_image_size": {"video": recognizer.image_size, "photos": recognizer.photo_image_size},
         "clip": {"seconds": args.clip_seconds, "resolution": "1280x720", "frames_per_second_sampled":
                  float(settings.frames_per_second), "frames": timings["frames"], "wall_s": round(timings["wall_s"], 1),
                  "real_time_factor": round(args.clip_seconds / timings["wall_s"], 2), "plates_read": len(reads),

@@ -65,6 +65,18 @@ def _sample_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retention_run(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from .access import connect
+
+    password = os.environ.get("WORKBENCH_PASSWORD") or getpass.getpass(f"password for {args.user}: ")
+    report = connect(user=args.user, password=password).retention_run(dry_run=args.dry_run)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def doctor_report() -> list[tuple[str, bool, str]]:
     """(check, ok, how to fix) for everything the workbench needs."""
     settings = load_settings()
@@ -122,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--seed", type=int, default=7)
     load.add_argument("--replace", action="store_true", help="reload even if a sample is loaded")
     load.set_defaults(func=_sample_load)
+    retention = commands.add_parser("retention", help="retention and purge per the policy profile").add_subparsers(
+        dest="action", required=True)
+    run = retention.add_parser("run", help="logical deletion, purge, legal holds kept; audited (administrators)")
+    run.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+    run.add_argument("--user", required=True, help="your administrator login (password: WORKBENCH_PASSWORD or prompt)")
+    run.set_defaults(func=_retention_run)
     commands.add_parser("recognize", help="plates in footage (no database), evaluate, train; "
                         "`workbench recognize --help`")
     commands.add_parser("doctor", help="what is missing and how to fix it").set_defaults(func=_doctor)

@@ -79,3 +79,6 @@ SELECT * FROM api.sample_info()
 
 -- name: audit_review
 SELECT * FROM api.audit_review(CAST(:start AS timestamptz), CAST(:end AS timestamptz), CAST(:filters AS jsonb))
+
+-- name: retention_run
+SELECT * FROM api.retention_run(:dry_run)

@@ -174,6 +174,11 @@ class Workbench:
             frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
         return frame
 
+    def retention_run(self, dry_run: bool = True) -> dict[str, Any]:
+        """Apply the profile's retention (administrators): logical deletion, purge, legal holds kept. With
+        ``dry_run`` only counts. Returns the run's report (also in its audit record)."""
+        return json.loads(self._admin("retention_run", dry_run=bool(dry_run)))
+
     def import_hotlist(self, name: str, source: str, entries: str | Path | Any) -> str:
         """Import a hot list (CSV path or DataFrame: plate, state, reason, source, expires_at); administrators."""
         rows = read_hotlist(entries)

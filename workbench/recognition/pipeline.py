@@ -26,6 +26,9 @@ TRACKER = Path(__file__).resolve().parent / "bytetrack_sampled.yaml"
 CROP_MARGIN_X = 0.0
 CROP_MARGIN_Y = -0.14
 MIN_BOX_HEIGHT = 10  # pixels: below this no reader reads a plate
+# Stills are not in a hurry: at 1280 the detector found every US plate of plates-dev (960: 95%, 640: 92%),
+# at 1.8x the time of 960, which video keeps to stay faster than real time on two cores.
+PHOTO_IMAGE_SIZE = 1280
 
 
 @dataclass
@@ -79,11 +82,13 @@ class Recognizer:
     """Plate detector and reader, loaded once and reused for many files."""
 
     def __init__(self, settings: Settings | None = None, *, reader: PlateReader | None = None,
-                 image_size: int | None = None, min_confidence: float = 0.25, crops_per_track: int = 5) -> None:
+                 image_size: int | None = None, photo_image_size: int | None = PHOTO_IMAGE_SIZE,
+                 min_confidence: float = 0.25, crops_per_track: int = 5) -> None:
         self.settings = settings or load_settings()
         self.detector = models.load_detector(models.detector_weights(self.settings))
         self.reader = reader or PlateReader(self.settings)
         self.image_size = int(image_size or self.settings.detector_image_size)
+        self.photo_image_size = max(self.image_size, int(photo_image_size or 0))
         self.min_confidence = min_confidence
         self.crops_per_track = crops_per_track
 
@@ -94,7 +99,8 @@ class Recognizer:
             result = self.detector.track(image, persist=not first, tracker=str(TRACKER), imgsz=self.image_size,
                                          conf=self.min_confidence, verbose=False)[0]
         else:
-            result = self.detector.predict(image, imgsz=self.image_size, conf=self.min_confidence, verbose=False)[0]
+            result = self.detector.predict(image, imgsz=self.photo_image_size, conf=self.min_confidence,
+                                           verbose=False)[0]
         boxes = result.boxes
         xyxy = boxes.xyxy.cpu().numpy() if len(boxes) else np.zeros((0, 4))
         confidence = boxes.conf.cpu().numpy() if len(boxes) else np.zeros(0)

@@ -1,0 +1,114 @@
+"""Retention per profile on a database of its own (the run drops months other tests read): logical
+deletion hides reads from data users at once, purge removes them, held reads stay, a dry run and an
+interrupted run change nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg2
+import pytest
+
+import workbench
+from workbench import migrate
+from workbench.errors import NotAuthorized
+from workbench.policy import known_profiles, load_profile
+from workbench.sample.generator import scenarios
+from workbench.sample.load import load_sample, sample_cases, utc_today
+from workbench.settings import load_settings
+
+from .conftest import PASSWORDS
+
+DATABASE = "alpr_workbench_test_retention"
+
+
+@pytest.fixture(scope="module")
+def store(settings, admin_url):
+    url = admin_url.set(database=DATABASE)
+    server = migrate.connect_raw(url.set(database="postgres"))
+    server.autocommit = True
+    server.cursor().execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    migrate.ensure_database(url)
+    migrate.apply_migrations(url)
+    yield url, load_settings({"database": DATABASE})
+    server.cursor().execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    server.close()
+
+
+def _counts(url, cutoff_logical, cutoff_purge, held_plate):
+    connection = migrate.connect_raw(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FILTER (WHERE read_at < %(purge)s AND plate <> %(held)s), "
+                       "count(*) FILTER (WHERE plate = %(held)s), "
+                       "count(*) FILTER (WHERE read_at >= %(purge)s AND read_at < %(logical)s "
+                       "                 AND logically_deleted_at IS NULL AND plate <> %(held)s), "
+                       "count(*) FILTER (WHERE read_at >= %(logical)s AND logically_deleted_at IS NOT NULL), "
+                       "count(*) FROM alpr.reads",
+                       {"purge": cutoff_purge, "logical": cutoff_logical or cutoff_purge, "held": held_plate})
+        counts = cursor.fetchone()
+    connection.close()
+    return counts
+
+
+@pytest.mark.parametrize("profile_key", known_profiles())
+def test_retention_applies_the_profile(store, profile_key):
+    url, settings = store
+    profile = load_profile(profile_key)
+    migrate.store_profile(url, profile)
+    end = utc_today()
+    load_sample(url, profile, reads=20_000, seed=3, end=end, replace=True, progress=False)
+    plan = scenarios(end)
+    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
+    dry = admin.retention_run(dry_run=True)
+    assert dry["profile"] == profile_key and dry["dry_run"]
+    logical = datetime.fromisoformat(dry["logical_cutoff"]) if dry["logical_cutoff"] else None
+    purge = datetime.fromisoformat(dry["purge_cutoff"])
+    before = _counts(url, logical, purge, plan.held_plate)
+    assert before[0] > 0 and before[1] == 8  # old reads to purge; the held vehicle's 8 reads (all old)
+    # Interrupted: the whole run is one transaction, so a rollback leaves everything as it was.
+    raw = psycopg2.connect(host=url.host, port=url.port, dbname=DATABASE, user="admin_adams",
+                           password=PASSWORDS["admin_adams"])
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT outcome FROM api.retention_run(false)")
+        assert cursor.fetchone() == ("granted",)
+    raw.rollback()
+    raw.close()
+    assert _counts(url, logical, purge, plan.held_plate) == before
+    report = admin.retention_run(dry_run=False)
+    after = _counts(url, logical, purge, plan.held_plate)
+    assert after[0] == 0, "reads past the purge period remain"
+    assert after[1] == 8, "held reads were purged"
+    assert after[2] == 0, "reads past the logical period are still visible"
+    assert after[3] == 0, "recent reads were hidden"
+    assert report["rows_in_dropped_partitions"] + report["rows_deleted"] == before[0]
+    assert report["kept_under_legal_hold"] == 8 and report["partitions_dropped"]
+    assert admin.retention_run(dry_run=False)["rows_deleted"] == 0  # a rerun finds nothing more
+    admin.close()
+
+
+def test_logically_deleted_reads_are_invisible_to_data_users(store):
+    url, settings = store
+    profile = load_profile("lapd")
+    migrate.store_profile(url, profile)
+    end = utc_today()
+    load_sample(url, profile, reads=20_000, seed=4, end=end, replace=True, progress=False)
+    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
+    admin.retention_run(dry_run=False)
+    connection = migrate.connect_raw(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT plate, min(read_at) FROM alpr.reads WHERE logically_deleted_at IS NOT NULL "
+                       "GROUP BY plate ORDER BY count(*) DESC LIMIT 1")
+        plate, oldest = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM alpr.reads WHERE plate = %s AND logically_deleted_at IS NULL", (plate,))
+        visible = cursor.fetchone()[0]
+    connection.close()
+    analyst = workbench.connect(user="analyst_avery", password=PASSWORDS["analyst_avery"], settings=settings)
+    case = analyst.open_case(list(sample_cases(profile, end))[0], "criminal_investigation",
+                             "Checking that logically deleted reads stay hidden")
+    start = oldest - timedelta(days=1)
+    assert len(case.plate_history(plate, start, datetime.now(UTC))) == visible
+    assert len(case.search_plates(plate, start, datetime.now(UTC))) == visible
+    with pytest.raises(NotAuthorized):
+        analyst.retention_run(dry_run=True)
+    analyst.close()
+    admin.close()
