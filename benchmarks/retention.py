@@ -28,9 +28,10 @@ def main() -> None:
         owner = connect_raw(url)
         owner.autocommit = True
         with owner.cursor() as cursor:
-            # Baseline: one month's rows, copied twice into plain tables with the partition's indexes.
+            # Baseline: the fullest month's rows, copied twice into plain tables with the partition's indexes.
+            cursor.execute("ANALYZE alpr.reads")
             cursor.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                           "WHERE i.inhparent = 'alpr.reads'::regclass ORDER BY c.relname LIMIT 1 OFFSET 24")
+                           "WHERE i.inhparent = 'alpr.reads'::regclass ORDER BY c.reltuples DESC LIMIT 1")
             month = cursor.fetchone()[0]
             cursor.execute(f"SELECT count(*) FROM alpr.{month}")
             month_rows = cursor.fetchone()[0]
