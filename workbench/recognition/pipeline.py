@@ -18,6 +18,7 @@ from . import models
 from .ocr import PlateReader
 from .results import CameraPlacement, FootageReads
 from .sources import FootageInfo, frames, probe, resolve_upload, sample_count
+from .train import edit_distance
 from .voting import vote
 
 TRACKER = Path(__file__).resolve().parent / "bytetrack_sampled.yaml"
@@ -66,16 +67,6 @@ def crop_box(image: np.ndarray, box: np.ndarray, margin_x: float = CROP_MARGIN_X
     left, top = int(max(0, x1 - pad_x)), int(max(0, y1 - pad_y))
     right, bottom = int(min(image.shape[1], x2 + pad_x)), int(min(image.shape[0], y2 + pad_y))
     return image[top:bottom, left:right].copy()
-
-
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 class Recognizer:
@@ -169,7 +160,7 @@ def _merge_same_plate(plates: list) -> list:
     for entry, result in plates:
         twin = next((i for i, (other, other_result) in enumerate(merged)
                      if len(other_result.text) == len(result.text)
-                     and _edit_distance(other_result.text, result.text) <= 1
+                     and edit_distance(other_result.text, result.text) <= 1
                      and entry.first_seen_s - other.last_seen_s <= 3.0), None)
         if twin is None:
             merged.append((entry, result))
