@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import ipywidgets as w
 
-from ..errors import InvalidPattern
+from ..errors import InvalidArea, InvalidPattern
 from ..plates import LOOKALIKE_CLASSES, parse_pattern
 from ._common import SortableTable, Status, map_widget, running
 from .gate import AccessGate
@@ -34,7 +34,11 @@ class PlateSearch(w.VBox):
         self.start = w.DatePicker(value=(end - timedelta(days=days)).date(), description="from",
                                   style={"description_width": "90px"})
         self.end = w.DatePicker(value=end.date(), description="to (incl.)", style={"description_width": "90px"})
-        self.use_area = w.Checkbox(value=False, description="only within a circle", indent=False)
+        self.use_area = w.Dropdown(options=[("anywhere", "none"), ("within a circle", "circle"),
+                                            ("within a polygon", "polygon")], value="none", description="area",
+                                   style={"description_width": "90px"})
+        self.polygon = w.Textarea(placeholder="one corner per line: lat, lon (at least 3)", description="polygon",
+                                  layout=w.Layout(width="420px", height="80px"))
         self.lat = w.FloatText(value=33.7701, description="lat", layout=w.Layout(width="180px"))
         self.lon = w.FloatText(value=-118.1937, description="lon", layout=w.Layout(width="180px"))
         self.radius = w.FloatText(value=1000, description="radius m", layout=w.Layout(width="180px"))
@@ -52,7 +56,8 @@ class PlateSearch(w.VBox):
         self.show_image.on_click(lambda _: self._image())
         self._explain()
         form = w.VBox([self.pattern, self.explanation, self.lookalike, self.mistakes, w.HBox([self.start, self.end]),
-                       self.use_area, w.HBox([self.lat, self.lon, self.radius]), self.search_button, self.status])
+                       self.use_area, w.HBox([self.lat, self.lon, self.radius]), self.polygon, self.search_button,
+                       self.status])
         results = w.HBox([w.VBox([self.summary, self.table], layout=w.Layout(width="45%")), self.map_box])
         super().__init__([form, results, w.HBox([self.pick, self.show_image]), w.HBox([self.image, self.image_note])])
         self.add_class("workbench-plate-search")
@@ -70,9 +75,8 @@ class PlateSearch(w.VBox):
         if self.gate.access is None:
             self.status.value = '<div style="color:#a00">Open a case in the access gate first.</div>'
             return None
-        area = ({"type": "circle", "lat": self.lat.value, "lon": self.lon.value, "radius_m": self.radius.value}
-                if self.use_area.value else None)
         with running(self.status, self.search_button, "searching the read store..."):
+            area = self._area()
             if self.start.value is None or self.end.value is None:
                 raise InvalidPattern("choose both dates", reason="invalid_window")
             self.result = self.gate.access.search_plates(
@@ -87,6 +91,21 @@ class PlateSearch(w.VBox):
             self.pick.options = [(f"{r.plate}  {r.read_at:%Y-%m-%d %H:%M}  {r.camera_id}", int(r.read_id))
                                  for r in reads.itertuples() if r.has_image] or [("(no read has an image)", None)]
         return self.result
+
+    def _area(self) -> dict | None:
+        if self.use_area.value == "circle":
+            return {"type": "circle", "lat": self.lat.value, "lon": self.lon.value, "radius_m": self.radius.value}
+        if self.use_area.value == "polygon":
+            corners = []
+            for number, line in enumerate(filter(str.strip, self.polygon.value.splitlines()), start=1):
+                try:
+                    lat, lon = (float(part) for part in line.replace(";", ",").split(","))
+                except ValueError:
+                    raise InvalidArea(f"polygon corner {number} ({line.strip()!r}) is not 'lat, lon'",
+                                      reason="invalid_area") from None
+                corners.append([lon, lat])
+            return {"type": "polygon", "coordinates": corners}  # the database checks shape and size
+        return None
 
     def _image(self) -> None:
         if self.gate.access is None or self.pick.value is None:
