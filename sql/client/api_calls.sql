@@ -82,3 +82,16 @@ SELECT * FROM api.audit_review(CAST(:start AS timestamptz), CAST(:end AS timesta
 
 -- name: retention_run
 SELECT * FROM api.retention_run(:dry_run)
+
+-- name: legal_hold_request
+SELECT * FROM api.legal_hold_request(CAST(:access_id AS uuid), :plate, CAST(:start AS timestamptz),
+                                     CAST(:end AS timestamptz), :reason, :contact, :supervisor_approval)
+
+-- name: legal_hold_reads
+SELECT * FROM api.legal_hold_reads(CAST(:access_id AS uuid), :hold_id)
+
+-- name: legal_hold_release
+SELECT * FROM api.legal_hold_release(:hold_id, :reason)
+
+-- name: legal_holds_due
+SELECT * FROM api.legal_holds_due(:days)

@@ -54,6 +54,7 @@ REASON_ERRORS: dict[str, type[AccessDenied]] = {
     "invalid_case_number": InvalidCaseNumber, "case_not_found": InvalidCaseNumber, "case_closed": InvalidCaseNumber,
     "not_assigned_to_case": NotAuthorized, "unknown_purpose": InvalidPurpose, "prohibited_purpose": InvalidPurpose,
     "vague_justification": InvalidJustification, "justification_too_long": InvalidJustification,
+    "invalid_justification": InvalidJustification,
     "training_required": TrainingRequired, "training_expired": TrainingRequired,
     "reorientation_required": TrainingRequired, "account_deactivated": AccountDeactivated,
     "unknown_user": NotAuthorized, "role_not_authorized": NotAuthorized, "no_supervisor_authorization": NotAuthorized,
@@ -179,6 +180,16 @@ class Workbench:
         ``dry_run`` only counts. Returns the run's report (also in its audit record)."""
         return json.loads(self._admin("retention_run", dry_run=bool(dry_run)))
 
+    def release_legal_hold(self, hold_id: int, reason: str) -> str:
+        """End a legal hold (administrators); its reads follow the retention periods again."""
+        return self._admin("legal_hold_release", hold_id=int(hold_id), reason=reason)
+
+    def legal_holds_due(self, days: int = 60):
+        """Active holds whose two-yearly re-verification falls within ``days`` (no plate numbers)."""
+        import pandas as pd
+
+        return pd.DataFrame([dict(r._mapping) for r in self._call("legal_holds_due", days=int(days))])
+
     def import_hotlist(self, name: str, source: str, entries: str | Path | Any) -> str:
         """Import a hot list (CSV path or DataFrame: plate, state, reason, source, expires_at); administrators."""
         rows = read_hotlist(entries)
@@ -289,6 +300,48 @@ class CaseAccess:
                                                       "list", "warning"])
         return IngestResult(list(payload["read_ids"]), payload["camera_id"], hits, row.audit_id,
                             list(row.warnings or []))
+
+    def request_legal_hold(self, plate: str, start: datetime, end: datetime, reason: str, contact: str,
+                           supervisor_approval: str) -> str:
+        """Hold a vehicle's reads in a window as evidence under this case: never purged while the hold lasts."""
+        row = self.workbench._call("legal_hold_request", access_id=self.grant.access_id, plate=plate,
+                                   start=start.isoformat(), end=end.isoformat(), reason=reason, contact=contact,
+                                   supervisor_approval=supervisor_approval)[0]
+        _raise_for(row)
+        return row.message
+
+    def evidence_export(self, hold_id: int, path: str | Path) -> Path:
+        """A zip for booking into evidence: the held reads (CSV), each image, and a manifest with the sha256 of
+        every file. Audited as an export before the file is written."""
+        import zipfile
+
+        import pandas as pd
+
+        row, payload = self._run("legal_hold_reads", hold_id=int(hold_id))
+        files: dict[str, bytes] = {}
+        reads = []
+        for read in payload["reads"]:
+            image = read.pop("image_base64", None)
+            if image:
+                files[f"images/read_{read['read_id']}.jpg"] = base64.b64decode(image)
+            reads.append(read)
+        files["reads.csv"] = pd.DataFrame(reads).to_csv(index=False).encode()
+        manifest = {"hold": payload["hold"], "exported_by": self.workbench.whoami()["login"],
+                    "audit_id": row.audit_id, "files": {name: hashlib.sha256(data).hexdigest()
+                                                        for name, data in sorted(files.items())}}
+        files["manifest.json"] = json.dumps(manifest, indent=2, default=str).encode()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in files.items():
+                archive.writestr(name, data)
+        content = buffer.getvalue()
+        path = Path(path)
+        recorded = self.workbench._call("record_export", access_id=self.grant.access_id,
+                                        result_ids=[str(row.result_id)], format="zip", rows=len(reads),
+                                        sha256=hashlib.sha256(content).hexdigest(), destination=path.name)[0]
+        _raise_for(recorded)
+        path.write_bytes(content)
+        return path
 
     def read_image(self, read_id: int) -> bytes:
         """The plate image of a read (an audited call of its own)."""
