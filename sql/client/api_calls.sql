@@ -95,3 +95,16 @@ SELECT * FROM api.legal_hold_release(:hold_id, :reason)
 
 -- name: legal_holds_due
 SELECT * FROM api.legal_holds_due(:days)
+
+-- name: sharing_record_agency
+SELECT * FROM api.sharing_record_agency(:name, :agency_type, :state, :federal, :local, :agreement)
+
+-- name: sharing_record_request
+SELECT * FROM api.sharing_record_request(:agency, :requester, :purpose)
+
+-- name: sharing_decide
+SELECT * FROM api.sharing_decide(:request_id, :approve, :reason)
+
+-- name: record_sharing_export
+SELECT * FROM api.record_sharing_export(CAST(:access_id AS uuid), :request_id, CAST(:result_ids AS uuid[]), :format,
+                                        :rows, :sha256)

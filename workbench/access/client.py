@@ -62,7 +62,7 @@ REASON_ERRORS: dict[str, type[AccessDenied]] = {
     "invalid_pattern": InvalidPattern, "pattern_too_broad": InvalidPattern, "invalid_area": InvalidArea,
     "invalid_scene": InvalidArea, "invalid_window": InvalidTimeWindow, "invalid_filter": InvalidQuery,
     "invalid_plate": InvalidQuery, "unknown_read": InvalidQuery, "no_image": InvalidQuery, "invalid_export": InvalidQuery,
-    "invalid_verification": InvalidQuery, "invalid_footage": FootageRefused, "unknown_hit": InvalidQuery, "refused": InvalidQuery,
+    "invalid_verification": InvalidQuery, "sharing_not_approved": NotAuthorized, "invalid_footage": FootageRefused, "unknown_hit": InvalidQuery, "refused": InvalidQuery,
 }
 
 
@@ -179,6 +179,21 @@ class Workbench:
         """Apply the profile's retention (administrators): logical deletion, purge, legal holds kept. With
         ``dry_run`` only counts. Returns the run's report (also in its audit record)."""
         return json.loads(self._admin("retention_run", dry_run=bool(dry_run)))
+
+    def record_sharing_agency(self, name: str, agency_type: str, state: str, federal: bool = False,
+                              local: bool = True, agreement: str | None = None) -> str:
+        """Put an agency on file (administrators): type law_enforcement, prosecutorial, commercial, media, ..."""
+        return self._admin("sharing_record_agency", name=name, agency_type=agency_type, state=state, federal=federal,
+                           local=local, agreement=agreement)
+
+    def record_sharing_request(self, agency: str, requester: str, purpose: str) -> int:
+        """Record another agency's written request; returns its request id (kept on file)."""
+        return int(self._admin("sharing_record_request", agency=agency, requester=requester,
+                               purpose=purpose).split()[1])
+
+    def decide_sharing(self, request_id: int, approve: bool, reason: str) -> str:
+        """A supervisor's decision; the profile's refusals (commercial, federal, out of state...) cannot be overridden."""
+        return self._admin("sharing_decide", request_id=int(request_id), approve=bool(approve), reason=reason)
 
     def release_legal_hold(self, hold_id: int, reason: str) -> str:
         """End a legal hold (administrators); its reads follow the retention periods again."""
@@ -348,23 +363,39 @@ class CaseAccess:
         _, payload = self._run("read_image", read_id=int(read_id))
         return base64.b64decode(payload["content_base64"])
 
-    def export(self, result: Any, path: str | Path, format: str | None = None) -> Path:
-        """Write a result for the case file (csv, geojson, or html map); the export is audited before it is written."""
+    def export(self, result: Any, path: str | Path, format: str | None = None,
+               sharing_request: int | None = None) -> Path:
+        """Write a result for the case file (csv, geojson, or html map); the export is audited before it is written.
+        With ``sharing_request`` it is an export for another agency: it needs that approved request and carries
+        its id as a watermark."""
         path = Path(path)
         format = (format or path.suffix.lstrip(".")).lower()
+        mark = f"Shared under ALPR sharing request {sharing_request}, case {self.case_number}" if sharing_request else ""
         if format == "csv":
-            content = result.to_dataframe().to_csv(index=False).encode()
+            frame = result.to_dataframe()
+            content = (frame.assign(shared_under=mark) if mark else frame).to_csv(index=False).encode()
         elif format == "geojson":
-            content = result.reads.to_json(default=str).encode()
+            collection = json.loads(result.reads.to_json(default=str))
+            if mark:
+                collection["watermark"] = mark
+            content = json.dumps(collection).encode()
         elif format == "html":
             buffer = io.BytesIO()
             result.map().save(buffer, close_file=False)
             content = buffer.getvalue()
+            if mark:
+                content = (f'<!-- {mark} --><div style="position:fixed;top:0;right:0;z-index:10000;background:#fff;'
+                           f'padding:4px;font:12px sans-serif">{mark}</div>').encode() + content
         else:
             raise InvalidQuery(f"cannot export as {format!r}; use csv, geojson or html", reason="invalid_export")
         digest = hashlib.sha256(content).hexdigest()
-        row = self.workbench._call("record_export", access_id=self.grant.access_id, result_ids=[result.result_id],
-                                   format=format, rows=len(result), sha256=digest, destination=str(path.name))[0]
+        if sharing_request is not None:
+            row = self.workbench._call("record_sharing_export", access_id=self.grant.access_id,
+                                       request_id=int(sharing_request), result_ids=[result.result_id], format=format,
+                                       rows=len(result), sha256=digest)[0]
+        else:
+            row = self.workbench._call("record_export", access_id=self.grant.access_id, result_ids=[result.result_id],
+                                       format=format, rows=len(result), sha256=digest, destination=str(path.name))[0]
         _raise_for(row)
         path.write_bytes(content)
         return path
