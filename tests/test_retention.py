@@ -112,3 +112,40 @@ def test_logically_deleted_reads_are_invisible_to_data_users(store):
         analyst.retention_run(dry_run=True)
     analyst.close()
     admin.close()
+
+
+def test_search_of_logically_deleted_data_is_narrow_and_flagged(store):
+    url, settings = store
+    profile = load_profile("lapd")
+    migrate.store_profile(url, profile)
+    end = utc_today()
+    load_sample(url, profile, reads=20_000, seed=5, end=end, replace=True, progress=False)
+    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
+    admin.retention_run(dry_run=False)
+    connection = migrate.connect_raw(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT plate, count(*) FROM alpr.reads WHERE logically_deleted_at IS NOT NULL "
+                       "GROUP BY plate ORDER BY count(*) DESC LIMIT 1")
+        plate, deleted = cursor.fetchone()
+    case_number = list(sample_cases(profile, end))[0]
+    window = (end - timedelta(days=1900), end)
+    case = admin.open_case(case_number, "criminal_investigation", "Homicide follow-up needs the vehicle's old reads")
+    with pytest.raises(workbench.InvalidPurpose, match="not a qualifying category"):
+        case.search_deleted(plate, *window, category="burglary", commanding_officer_approval="Capt. Reyes, memo 9")
+    with pytest.raises(workbench.InvalidJustification, match="commanding officer"):
+        case.search_deleted(plate, *window, category="serious_or_violent_felony", commanding_officer_approval="")
+    found = case.search_deleted(plate, *window, category="serious_or_violent_felony",
+                                commanding_officer_approval="Capt. Reyes, approval memo 26-9")
+    assert found.reads["logically_deleted_at"].notna().sum() == deleted
+    analyst = workbench.connect(user="analyst_avery", password=PASSWORDS["analyst_avery"], settings=settings)
+    analyst_case = analyst.open_case(case_number, "criminal_investigation", "Trying to see purged-from-view reads")
+    with pytest.raises(NotAuthorized, match="administrators only"):
+        analyst_case.search_deleted(plate, *window, category="serious_or_violent_felony",
+                                    commanding_officer_approval="Capt. Reyes, approval memo 26-9")
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT outcome FROM alpr.audit_log WHERE function_name = 'search_deleted' "
+                       "AND 'deleted_data_search' = ANY (flags) ORDER BY audit_id")
+        assert [row[0] for row in cursor.fetchall()] == ["denied", "denied", "granted", "denied"]
+    connection.close()
+    analyst.close()
+    admin.close()

@@ -108,3 +108,7 @@ SELECT * FROM api.sharing_decide(:request_id, :approve, :reason)
 -- name: record_sharing_export
 SELECT * FROM api.record_sharing_export(CAST(:access_id AS uuid), :request_id, CAST(:result_ids AS uuid[]), :format,
                                         :rows, :sha256)
+
+-- name: search_deleted
+SELECT * FROM api.search_deleted(CAST(:access_id AS uuid), :plate, CAST(:start AS timestamptz), CAST(:end AS timestamptz),
+                                 :category, :court_order, :commanding_officer_approval)

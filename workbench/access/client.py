@@ -358,6 +358,17 @@ class CaseAccess:
         path.write_bytes(content)
         return path
 
+    def search_deleted(self, plate: str, start: datetime, end: datetime, *, category: str,
+                       commanding_officer_approval: str, court_order: str | None = None) -> SightingsResult:
+        """Reads of a plate including logically deleted ones: administrators only, for a qualifying offense
+        category of the profile (or ``category='court_order'`` with the order), with the commanding officer's
+        approval; flagged for the supervisor's review."""
+        params = {"plate": plate, "start": start.isoformat(), "end": end.isoformat(), "category": category,
+                  "court_order": court_order, "commanding_officer_approval": commanding_officer_approval}
+        row, payload = self._run("search_deleted", **params)
+        return SightingsResult("search_deleted", reads_frame(payload), row.audit_id, str(row.result_id), params,
+                               list(row.warnings or []), plate=plate.upper())
+
     def read_image(self, read_id: int) -> bytes:
         """The plate image of a read (an audited call of its own)."""
         _, payload = self._run("read_image", read_id=int(read_id))
