@@ -292,6 +292,7 @@ DECLARE
     positions integer;
     placeholder_count integer;
     skeleton_probe text;
+    like_pattern text;
     payload jsonb;
     row_total integer;
     cameras_touched integer;
@@ -337,11 +338,18 @@ BEGIN
     TRUNCATE pg_temp.matched_plates;
     IF p_max_mistakes = 0 THEN
         regex := alpr.pattern_regex(parsed.tokens, p_lookalike);
+        -- LIKE first (C-speed, and it needs no trigram) so the regex runs only on the few survivors:
+        -- a pattern like ?1?2?3? has no trigram for the index and would otherwise regex every plate.
+        SELECT string_agg(CASE WHEN t = '*' THEN '%' WHEN t = '?' OR left(t, 1) = '[' THEN '_'
+                               WHEN p_lookalike THEN alpr.plate_skeleton(t) ELSE t END, '' ORDER BY n)
+          INTO like_pattern FROM unnest(parsed.tokens) WITH ORDINALITY AS x(t, n);
         IF p_lookalike THEN
             INSERT INTO pg_temp.matched_plates
-            SELECT p.plate, alpr.pattern_cost(parsed.tokens, p.plate, true) FROM alpr.plates p WHERE p.skeleton ~ regex;
+            SELECT p.plate, alpr.pattern_cost(parsed.tokens, p.plate, true) FROM alpr.plates p
+            WHERE p.skeleton LIKE like_pattern AND p.skeleton ~ regex;
         ELSE
-            INSERT INTO pg_temp.matched_plates SELECT p.plate, 0 FROM alpr.plates p WHERE p.plate ~ regex;
+            INSERT INTO pg_temp.matched_plates SELECT p.plate, 0 FROM alpr.plates p
+            WHERE p.plate LIKE like_pattern AND p.plate ~ regex;
         END IF;
     ELSE
         -- Prefilter with C-speed Levenshtein on skeletons ('#' stands for unknowns and mixed sets),
