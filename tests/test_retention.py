@@ -50,6 +50,18 @@ def _counts(url, cutoff_logical, cutoff_purge, held_plate):
     return counts
 
 
+def _retained(store, seed: int):
+    """LAPD profile, a fresh sample, one retention run; returns (url, settings, profile, end, admin)."""
+    url, settings = store
+    profile = load_profile("lapd")
+    migrate.store_profile(url, profile)
+    end = utc_today()
+    load_sample(url, profile, reads=20_000, seed=seed, end=end, replace=True, progress=False)
+    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
+    admin.retention_run(dry_run=False)
+    return url, settings, profile, end, admin
+
+
 @pytest.mark.parametrize("profile_key", known_profiles())
 def test_retention_applies_the_profile(store, profile_key):
     url, settings = store
@@ -87,13 +99,7 @@ def test_retention_applies_the_profile(store, profile_key):
 
 
 def test_logically_deleted_reads_are_invisible_to_data_users(store):
-    url, settings = store
-    profile = load_profile("lapd")
-    migrate.store_profile(url, profile)
-    end = utc_today()
-    load_sample(url, profile, reads=20_000, seed=4, end=end, replace=True, progress=False)
-    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
-    admin.retention_run(dry_run=False)
+    url, settings, profile, end, admin = _retained(store, seed=4)
     connection = migrate.connect_raw(url)
     with connection, connection.cursor() as cursor:
         cursor.execute("SELECT plate, min(read_at) FROM alpr.reads WHERE logically_deleted_at IS NOT NULL "
@@ -115,13 +121,7 @@ def test_logically_deleted_reads_are_invisible_to_data_users(store):
 
 
 def test_search_of_logically_deleted_data_is_narrow_and_flagged(store):
-    url, settings = store
-    profile = load_profile("lapd")
-    migrate.store_profile(url, profile)
-    end = utc_today()
-    load_sample(url, profile, reads=20_000, seed=5, end=end, replace=True, progress=False)
-    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
-    admin.retention_run(dry_run=False)
+    url, settings, profile, end, admin = _retained(store, seed=5)
     connection = migrate.connect_raw(url)
     with connection, connection.cursor() as cursor:
         cursor.execute("SELECT plate, count(*) FROM alpr.reads WHERE logically_deleted_at IS NOT NULL "
