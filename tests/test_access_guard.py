@@ -310,3 +310,36 @@ def test_supervisor_review_of_the_audit_log_is_itself_audited(connect_as, analys
     assert set(denied["reason"]) <= set(log["reason"].dropna())
     with pytest.raises(NotAuthorized):
         connect_as("analyst_avery").audit_log(now - timedelta(days=1), now)
+
+
+def test_review_queue_flags_planted_misuse_not_ordinary_use(connect_as, cases, superuser):
+    from datetime import UTC, datetime
+
+    start = datetime.now(UTC)  # only this test's records: others may have planted refusals just before
+    with pytest.raises(AccountDeactivated):
+        connect_as("analyst_deactivated").open_case(cases[0], "criminal_investigation",
+                                                    "Still looking at the shooting series after leaving")
+    investigator = connect_as("investigator_ito")
+    boilerplate = "Following up the open leads of the unit this week"
+    for case_number in cases[:3]:
+        investigator.open_case(case_number, "criminal_investigation", boilerplate)
+    ordinary = connect_as("analyst_avery").open_case(cases[1], "criminal_investigation",
+                                                     "Recovering the stolen vehicle the hot list flagged on Tuesday")
+    supervisor = connect_as("supervisor_sato")
+    end = datetime.now(UTC) + timedelta(minutes=1)
+    queue = supervisor.review_queue(start, end)
+    by_flag = {flag: set(queue.loc[queue["flags"].map(lambda f, flag=flag: flag in f), "db_user"])
+               for flag in ("deactivated_account", "boilerplate_justification")}
+    assert by_flag["deactivated_account"] == {"analyst_deactivated"}
+    assert by_flag["boilerplate_justification"] == {"investigator_ito"}
+    assert queue.iloc[0]["db_user"] == "analyst_deactivated" and queue.iloc[0]["risk"] >= 10
+    # Ordinary use raises nothing (but the hour, when CI happens to run at night in California).
+    ordinary_flags = queue.loc[queue["audit_id"] == ordinary.grant.audit_id, "flags"]
+    assert all(set(flags) <= {"unusual_hour"} for flags in ordinary_flags)
+    before = last_audit_id(superuser)
+    supervisor.sign_off(int(queue.iloc[0]["audit_id"]), "deactivated_account",
+                        "Former analyst contacted; account stays deactivated, referred to Professional Standards")
+    assert audit_rows(superuser, before)[-1]["function_name"] == "review_signoff"
+    assert bool(supervisor.review_queue(start, end).iloc[0]["signed_off"])
+    with pytest.raises(NotAuthorized):
+        connect_as("analyst_avery").review_queue(start, end)

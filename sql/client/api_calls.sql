@@ -112,3 +112,9 @@ SELECT * FROM api.record_sharing_export(CAST(:access_id AS uuid), :request_id, C
 -- name: search_deleted
 SELECT * FROM api.search_deleted(CAST(:access_id AS uuid), :plate, CAST(:start AS timestamptz), CAST(:end AS timestamptz),
                                  :category, :court_order, :commanding_officer_approval)
+
+-- name: review_queue
+SELECT * FROM api.review_queue(CAST(:start AS timestamptz), CAST(:end AS timestamptz))
+
+-- name: review_signoff
+SELECT * FROM api.review_signoff(:audit_id, :flag, :finding)

@@ -175,6 +175,20 @@ class Workbench:
             frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
         return frame
 
+    def review_queue(self, start: datetime, end: datetime):
+        """Flagged audit records, each flag explained, highest risk first (supervisors; the review is audited)."""
+        import pandas as pd
+
+        row = self._call("review_queue", start=start.isoformat(), end=end.isoformat())[0]
+        _raise_for(row)
+        return pd.DataFrame(self._call("fetch_result", result_id=str(row.result_id))[0].payload,
+                            columns=["audit_id", "risk", "flags", "why", "db_user", "function_name", "case_number",
+                                     "outcome", "logged_at", "signed_off"])
+
+    def sign_off(self, audit_id: int, flag: str, finding: str) -> str:
+        """Record the supervisor's finding on a flagged record (itself audited)."""
+        return self._admin("review_signoff", audit_id=int(audit_id), flag=flag, finding=finding)
+
     def retention_run(self, dry_run: bool = True) -> dict[str, Any]:
         """Apply the profile's retention (administrators): logical deletion, purge, legal holds kept. With
         ``dry_run`` only counts. Returns the run's report (also in its audit record)."""

@@ -1,0 +1,107 @@
+-- The supervisor's review queue: audit records that raise a flag, each flag explained, ordered by a
+-- risk score; a sign-off with a finding is recorded (and audited). Supervisors and administrators.
+SET LOCAL ROLE alpr_owner;
+
+-- Flags of the audit records in a window, one row per (record, flag), with its weight and reason.
+CREATE OR REPLACE FUNCTION alpr.audit_flags(p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (audit_id bigint, flag text, weight integer, explanation text)
+LANGUAGE sql STABLE AS $$
+    WITH log AS (SELECT * FROM alpr.audit_log WHERE logged_at >= p_from AND logged_at < p_to),
+    boilerplate AS (  -- the same justification typed for many different cases by one user
+        SELECT db_user, justification FROM log
+        WHERE function_name = 'open_access' AND justification IS NOT NULL
+        GROUP BY db_user, justification HAVING count(DISTINCT case_number) >= 3),
+    crowded_cases AS (SELECT case_number FROM log WHERE case_number IS NOT NULL
+                      GROUP BY case_number HAVING count(DISTINCT db_user) >= 5),
+    plate_cases AS (SELECT parameters ->> 'plate' AS plate FROM log WHERE parameters ? 'plate' AND case_number IS NOT NULL
+                    GROUP BY 1 HAVING count(DISTINCT case_number) >= 3)
+    SELECT audit_id, 'deactivated_account', 10, 'a deactivated account tried to get data (Professional Standards review)'
+    FROM log WHERE 'professional_standards_review' = ANY (flags)
+    UNION ALL
+    SELECT audit_id, 'denied', 3, format('refused: %s', coalesce(reason, 'denied')) FROM log
+    WHERE outcome = 'denied' AND NOT 'professional_standards_review' = ANY (flags)
+    UNION ALL
+    SELECT audit_id, 'foreign_access_id', 8, 'used an access id that belongs to another login' FROM log
+    WHERE 'foreign_access_id' = ANY (flags)
+    UNION ALL
+    SELECT l.audit_id, 'boilerplate_justification', 4,
+           format('the same justification was given for %s or more cases', 3)
+    FROM log l JOIN boilerplate b ON b.db_user = l.db_user AND b.justification = l.justification
+    WHERE l.function_name = 'open_access'
+    UNION ALL
+    SELECT l.audit_id, 'case_used_by_many', 4, format('case %s was used by 5 or more people', l.case_number)
+    FROM log l JOIN crowded_cases c ON c.case_number = l.case_number WHERE l.function_name = 'open_access'
+    UNION ALL
+    SELECT l.audit_id, 'plate_under_many_cases', 5, format('plate %s was looked up under 3 or more cases', l.parameters ->> 'plate')
+    FROM log l JOIN plate_cases p ON p.plate = l.parameters ->> 'plate'
+    UNION ALL
+    SELECT audit_id, 'deleted_data_search', 6, 'searched logically deleted data' FROM log
+    WHERE 'deleted_data_search' = ANY (flags)
+    UNION ALL
+    SELECT audit_id, 'export', 2, format('data left the system (%s)', coalesce(parameters ->> 'format', 'export')) FROM log
+    WHERE function_name IN ('export', 'sharing_export') AND outcome = 'granted'
+    UNION ALL
+    SELECT audit_id, 'unusual_hour', 2, 'query between midnight and 5 am, agency time' FROM log
+    WHERE outcome = 'granted' AND access_id IS NOT NULL
+      AND extract(hour FROM logged_at AT TIME ZONE 'America/Los_Angeles') < 5
+$$;
+
+CREATE OR REPLACE FUNCTION api.review_queue(p_from timestamptz, p_to timestamptz)
+RETURNS api.call_result
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    params jsonb := jsonb_build_object('from', p_from, 'to', p_to);
+    payload jsonb;
+    row_total integer;
+    done api.call_result;
+BEGIN
+    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'review_queue', params) IS NULL THEN
+        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
+    END IF;
+    IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to OR p_to - p_from > interval '400 days' THEN
+        RETURN alpr.admin_result('review_queue', params, false, 'give a window of at most 400 days whose start is before its end');
+    END IF;
+    SELECT coalesce(jsonb_agg(item ORDER BY (item ->> 'risk')::int DESC, (item ->> 'audit_id')::bigint), '[]'), count(*)
+      INTO payload, row_total
+    FROM (SELECT jsonb_build_object(
+                     'audit_id', a.audit_id, 'logged_at', a.logged_at, 'db_user', a.db_user, 'function_name', a.function_name,
+                     'case_number', a.case_number, 'outcome', a.outcome, 'risk', sum(f.weight),
+                     'flags', jsonb_agg(f.flag ORDER BY f.weight DESC), 'why', jsonb_agg(f.explanation ORDER BY f.weight DESC),
+                     'signed_off', EXISTS (SELECT 1 FROM alpr.review_signoffs s WHERE s.audit_id = a.audit_id)) AS item
+          FROM alpr.audit_flags(p_from, p_to) f JOIN alpr.audit_log a ON a.audit_id = f.audit_id
+          GROUP BY a.audit_id) q;
+    done.outcome := 'granted';
+    done.row_count := row_total;
+    done.audit_id := alpr.write_audit('review_queue', 'granted', NULL, NULL, NULL, NULL, NULL, params, '{}',
+                                      row_total, '{}', '{}');
+    INSERT INTO alpr.result_sets (access_id, db_user, audit_id, kind, payload)
+    VALUES (NULL, session_user, done.audit_id, 'review_queue', payload)
+    RETURNING result_id INTO done.result_id;
+    RETURN done;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION api.review_signoff(p_audit_id bigint, p_flag text, p_finding text)
+RETURNS api.call_result
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    params jsonb := jsonb_build_object('audit_id', p_audit_id, 'flag', alpr.clip(p_flag, 60), 'finding', alpr.clip(p_finding, 1000));
+BEGIN
+    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'review_signoff', params) IS NULL THEN
+        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM alpr.audit_log WHERE audit_id = p_audit_id) THEN
+        RETURN alpr.admin_result('review_signoff', params, false, format('no audit record %s', p_audit_id));
+    END IF;
+    IF length(btrim(coalesce(p_finding, ''))) < 10 THEN
+        RETURN alpr.admin_result('review_signoff', params, false, 'write the finding (at least 10 characters)');
+    END IF;
+    INSERT INTO alpr.review_signoffs (audit_id, flag, finding) VALUES (p_audit_id, coalesce(p_flag, ''), btrim(p_finding));
+    RETURN alpr.admin_result('review_signoff', params, true, format('record %s signed off', p_audit_id));
+END
+$$;
+
+REVOKE ALL ON FUNCTION alpr.audit_flags(timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION api.review_queue(timestamptz, timestamptz), api.review_signoff(bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.review_queue(timestamptz, timestamptz), api.review_signoff(bigint, text, text)
+    TO workbench_supervisor, workbench_administrator;
