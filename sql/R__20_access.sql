@@ -217,7 +217,8 @@ BEGIN
 END
 $$;
 
--- Audits a granted call and parks its rows until that audit row has committed.
+-- Audits a granted call and parks its rows until that audit row has committed. A supervisor's review
+-- runs under no case session: it passes NULL, and the audit row and parked rows carry no access id.
 CREATE OR REPLACE FUNCTION alpr.deliver(session alpr.access_sessions, p_function text, p_kind text,
                                         p_payload jsonb, p_rows integer, p_parameters jsonb, p_scope jsonb,
                                         p_warnings text[] DEFAULT '{}', p_flags text[] DEFAULT '{}')

@@ -10,7 +10,6 @@ DECLARE
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to, 'filters', filters);
     payload jsonb;
     row_total integer;
-    done api.call_result;
 BEGIN
     IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'audit_review', params) IS NULL THEN
         RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
@@ -33,14 +32,7 @@ BEGIN
       AND (NOT filters ? 'function' OR a.function_name = filters ->> 'function')
       AND (NOT filters ? 'plate' OR a.parameters ->> 'plate' = upper(filters ->> 'plate')
            OR a.parameters ->> 'pattern' = upper(filters ->> 'plate'));
-    done.outcome := 'granted';
-    done.row_count := row_total;
-    done.audit_id := alpr.write_audit('audit_review', 'granted', NULL, NULL, NULL, NULL, NULL, params, '{}',
-                                      row_total, '{}', '{}');
-    INSERT INTO alpr.result_sets (access_id, db_user, audit_id, kind, payload)
-    VALUES (NULL, session_user, done.audit_id, 'audit', payload)
-    RETURNING result_id INTO done.result_id;
-    RETURN done;
+    RETURN alpr.deliver(NULL, 'audit_review', 'audit', payload, row_total, params, '{}');
 END
 $$;
 

@@ -53,7 +53,6 @@ DECLARE
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to);
     payload jsonb;
     row_total integer;
-    done api.call_result;
 BEGIN
     IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'review_queue', params) IS NULL THEN
         RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
@@ -70,14 +69,7 @@ BEGIN
                      'signed_off', EXISTS (SELECT 1 FROM alpr.review_signoffs s WHERE s.audit_id = a.audit_id)) AS item
           FROM alpr.audit_flags(p_from, p_to) f JOIN alpr.audit_log a ON a.audit_id = f.audit_id
           GROUP BY a.audit_id) q;
-    done.outcome := 'granted';
-    done.row_count := row_total;
-    done.audit_id := alpr.write_audit('review_queue', 'granted', NULL, NULL, NULL, NULL, NULL, params, '{}',
-                                      row_total, '{}', '{}');
-    INSERT INTO alpr.result_sets (access_id, db_user, audit_id, kind, payload)
-    VALUES (NULL, session_user, done.audit_id, 'review_queue', payload)
-    RETURNING result_id INTO done.result_id;
-    RETURN done;
+    RETURN alpr.deliver(NULL, 'review_queue', 'review_queue', payload, row_total, params, '{}');
 END
 $$;
 

@@ -23,7 +23,6 @@ DECLARE
     images_gone bigint := 0;
     counted bigint;
     report jsonb;
-    done api.call_result;
 BEGIN
     IF alpr.require_role(ARRAY['administrator'], 'retention_run', params) IS NULL THEN
         RETURN ROW(NULL, 'denied', 'role_not_authorized', 'administrators only', 0, NULL, NULL)::api.call_result;
@@ -37,6 +36,7 @@ BEGIN
     CREATE TEMP TABLE held ON COMMIT DROP AS
         SELECT DISTINCT hr.read_id FROM alpr.legal_hold_reads hr
         JOIN alpr.legal_holds h ON h.hold_id = hr.hold_id WHERE h.released_at IS NULL;
+    CREATE TEMP TABLE gone_images (image_id bigint) ON COMMIT DROP;  -- images of purged reads
     SELECT count(*) INTO kept_held FROM alpr.reads r JOIN held USING (read_id)
     WHERE r.read_at < coalesce(logical_cutoff, purge_cutoff);
 
@@ -53,7 +53,6 @@ BEGIN
         EXECUTE format('SELECT count(*) FROM alpr.%I', part.name) INTO counted;
         IF NOT p_dry_run THEN
             EXECUTE format('DELETE FROM alpr.hits h USING alpr.%I r WHERE h.read_id = r.read_id', part.name);
-            CREATE TEMP TABLE IF NOT EXISTS gone_images (image_id bigint) ON COMMIT DROP;
             EXECUTE format('INSERT INTO gone_images SELECT plate_image_id FROM alpr.%I WHERE plate_image_id IS NOT NULL', part.name);
             EXECUTE format('ALTER TABLE alpr.reads DETACH PARTITION alpr.%I', part.name);
             EXECUTE format('DROP TABLE alpr.%I', part.name);
@@ -68,7 +67,6 @@ BEGIN
         WHERE r.read_at < purge_cutoff AND NOT EXISTS (SELECT 1 FROM held WHERE held.read_id = r.read_id)
           AND NOT (tableoid::regclass::text = ANY (SELECT 'alpr.' || d FROM unnest(dropped) d));
     ELSE
-        CREATE TEMP TABLE IF NOT EXISTS gone_images (image_id bigint) ON COMMIT DROP;
         WITH gone AS (
             DELETE FROM alpr.reads r
             WHERE r.read_at < purge_cutoff AND NOT EXISTS (SELECT 1 FROM held WHERE held.read_id = r.read_id)
@@ -103,12 +101,7 @@ BEGIN
         'logical_cutoff', logical_cutoff, 'purge_cutoff', purge_cutoff,
         'logically_deleted', hidden_rows, 'partitions_dropped', to_jsonb(dropped), 'rows_in_dropped_partitions', dropped_rows,
         'rows_deleted', deleted_rows, 'images_deleted', images_gone, 'kept_under_legal_hold', kept_held);
-    done.outcome := 'granted';
-    done.message := report::text;
-    done.row_count := 0;
-    done.audit_id := alpr.write_audit('retention_run', 'granted', NULL, NULL, NULL, NULL, NULL, params || report, '{}',
-                                      0, '{}', '{}');
-    RETURN done;
+    RETURN alpr.admin_result('retention_run', params || report, true, report::text);
 END
 $$;
 
