@@ -26,17 +26,12 @@ def scratch_database(name: str, reads: int | None, seed: int = 1):
     if settings.embedded:
         cluster.start(load_settings())
     url = db.admin_url(settings)
-    admin = migrate.connect_raw(url.set(database="postgres"))
-    admin.autocommit = True
-    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     report: LoadReport | None = None
     try:
-        migrate.ensure_database(url)
-        migrate.apply_migrations(url)
+        migrate.fresh_database(url)
         migrate.store_profile(url, load_profile("lapd"))
         if reads is not None:
             report = load_sample(url, load_profile("lapd"), reads=reads, seed=seed, end=END, progress=False)
         yield settings, url, report
     finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        migrate.drop_database(url)

@@ -29,13 +29,7 @@ def settings():
 @pytest.fixture(scope="session")
 def admin_url(settings):
     url = db.admin_url(settings)
-    connection = migrate.connect_raw(url.set(database="postgres"))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
-    connection.close()
-    migrate.ensure_database(url)
-    migrate.apply_migrations(url)
+    migrate.fresh_database(url)
     migrate.store_profile(url, load_profile("lapd"))
     load_sample(url, load_profile("lapd"), reads=30_000, seed=11, end=END, progress=False)
     return url

@@ -25,14 +25,9 @@ DATABASE = "alpr_workbench_test_retention"
 @pytest.fixture(scope="module")
 def store(settings, admin_url):
     url = admin_url.set(database=DATABASE)
-    server = migrate.connect_raw(url.set(database="postgres"))
-    server.autocommit = True
-    server.cursor().execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    migrate.ensure_database(url)
-    migrate.apply_migrations(url)
+    migrate.fresh_database(url)
     yield url, load_settings({"database": DATABASE})
-    server.cursor().execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    server.close()
+    migrate.drop_database(url)
 
 
 def _counts(url, cutoff_logical, cutoff_purge, held_plate):

@@ -70,6 +70,24 @@ def ensure_database(url: URL) -> bool:
         connection.close()
 
 
+def drop_database(url: URL) -> None:
+    """Drop the database named in ``url`` if it exists, closing its sessions (scratch and test databases)."""
+    connection = connect_raw(url.set(database="postgres"))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        connection.close()
+
+
+def fresh_database(url: URL) -> None:
+    """An empty, migrated database at ``url``, whatever was there before."""
+    drop_database(url)
+    ensure_database(url)
+    apply_migrations(url)
+
+
 def apply_migrations(url: URL) -> list[str]:
     """Apply what is pending, each file in its own transaction; returns the names applied."""
     connection = connect_raw(url)

@@ -62,7 +62,8 @@ REASON_ERRORS: dict[str, type[AccessDenied]] = {
     "invalid_pattern": InvalidPattern, "pattern_too_broad": InvalidPattern, "invalid_area": InvalidArea,
     "invalid_scene": InvalidArea, "invalid_window": InvalidTimeWindow, "invalid_filter": InvalidQuery,
     "invalid_plate": InvalidQuery, "unknown_read": InvalidQuery, "no_image": InvalidQuery, "invalid_export": InvalidQuery,
-    "invalid_verification": InvalidQuery, "sharing_not_approved": NotAuthorized, "invalid_footage": FootageRefused, "unknown_hit": InvalidQuery, "refused": InvalidQuery,
+    "invalid_verification": InvalidQuery, "unknown_hit": InvalidQuery, "refused": InvalidQuery,
+    "sharing_not_approved": NotAuthorized, "invalid_footage": FootageRefused,
 }
 
 
@@ -141,9 +142,16 @@ class Workbench:
         return ChainCheck(row.ok, row.records_checked, row.first_broken_id, row.detail)
 
     def _admin(self, name: str, /, **params: Any) -> str:
+        """A call that changes something and answers with a message (refusals raise, already audited)."""
         row = self._call(name, **params)[0]
         _raise_for(row)
         return row.message
+
+    def _fetch(self, name: str, /, **params: Any) -> tuple[Any, Any]:
+        """Run an audited query (committed), then fetch its rows: they exist only after the audit commits."""
+        row = self._call(name, **params)[0]
+        _raise_for(row)
+        return row, self._call("fetch_result", result_id=str(row.result_id))[0].payload
 
     def create_user(self, login: str, full_name: str, role: str, password: str | None = None) -> str:
         return self._admin("admin_create_user", login=login, full_name=full_name, role=role, password=password)
@@ -168,9 +176,9 @@ class Workbench:
         plate. The review is itself audited; rows come only after that record commits."""
         import pandas as pd
 
-        row = self._call("audit_review", start=start.isoformat(), end=end.isoformat(), filters=json.dumps(filters))[0]
-        _raise_for(row)
-        frame = pd.DataFrame(self._call("fetch_result", result_id=str(row.result_id))[0].payload)
+        _, payload = self._fetch("audit_review", start=start.isoformat(), end=end.isoformat(),
+                                 filters=json.dumps(filters))
+        frame = pd.DataFrame(payload)
         if not frame.empty:
             frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
         return frame
@@ -179,10 +187,8 @@ class Workbench:
         """Flagged audit records, each flag explained, highest risk first (supervisors; the review is audited)."""
         import pandas as pd
 
-        row = self._call("review_queue", start=start.isoformat(), end=end.isoformat())[0]
-        _raise_for(row)
-        return pd.DataFrame(self._call("fetch_result", result_id=str(row.result_id))[0].payload,
-                            columns=["audit_id", "risk", "flags", "why", "db_user", "function_name", "case_number",
+        _, payload = self._fetch("review_queue", start=start.isoformat(), end=end.isoformat())
+        return pd.DataFrame(payload, columns=["audit_id", "risk", "flags", "why", "db_user", "function_name", "case_number",
                                      "outcome", "logged_at", "signed_off"])
 
     def sign_off(self, audit_id: int, flag: str, finding: str) -> str:
@@ -251,11 +257,26 @@ class CaseAccess:
         return f"CaseAccess(case={self.grant.case_number!r}, purpose={self.grant.purpose!r}, expires={self.grant.expires_at})"
 
     def _run(self, name: str, /, **params: Any) -> tuple[Any, Any]:
-        """Run an audited query (committed), then fetch its rows: they exist only after the audit commits."""
-        row = self.workbench._call(name, access_id=self.grant.access_id, **params)[0]
-        _raise_for(row)
-        payload = self.workbench._call("fetch_result", result_id=str(row.result_id))[0].payload
-        return row, payload
+        """An audited query under this access session: (its call result, its rows)."""
+        return self.workbench._fetch(name, access_id=self.grant.access_id, **params)
+
+    def _change(self, name: str, /, **params: Any) -> str:
+        """An audited change under this access session; returns the database's message."""
+        return self.workbench._admin(name, access_id=self.grant.access_id, **params)
+
+    def _write_export(self, content: bytes, path: Path, format: str, result_ids: list[str], rows: int,
+                      sharing_request: int | None = None) -> Path:
+        """Record the export in the audit log (what, how many rows, its sha256, under which case or sharing
+        request), and only then write the file."""
+        digest = hashlib.sha256(content).hexdigest()
+        if sharing_request is not None:
+            self._change("record_sharing_export", request_id=int(sharing_request), result_ids=result_ids,
+                         format=format, rows=rows, sha256=digest)
+        else:
+            self._change("record_export", result_ids=result_ids, format=format, rows=rows, sha256=digest,
+                         destination=path.name)
+        path.write_bytes(content)
+        return path
 
     def search_plates(self, pattern: str, start: datetime, end: datetime, *, lookalike: bool = False,
                       max_mistakes: int = 0, area: dict[str, Any] | None = None, cameras: list[str] | None = None,
@@ -306,17 +327,12 @@ class CaseAccess:
 
     def verify_hit(self, hit_id: int, confirmed: bool, note: str) -> str:
         """Record a person's check of a hit (image compared, CLETS/NCIC queried) and its outcome."""
-        row = self.workbench._call("verify_hit", access_id=self.grant.access_id, hit_id=int(hit_id),
-                                   confirmed=bool(confirmed), note=note)[0]
-        _raise_for(row)
-        return row.message
+        return self._change("verify_hit", hit_id=int(hit_id), confirmed=bool(confirmed), note=note)
 
     def register_plate(self, plate: str, reason: str, expires_at: datetime, state: str | None = None) -> str:
         """Register a plate under this case for follow-up: its later reads become hits until ``expires_at``."""
-        row = self.workbench._call("register_plate", access_id=self.grant.access_id, plate=plate, state=state,
-                                   reason=reason, expires_at=expires_at.isoformat())[0]
-        _raise_for(row)
-        return row.message
+        return self._change("register_plate", plate=plate, state=state, reason=reason,
+                            expires_at=expires_at.isoformat())
 
     def save_footage_reads(self, review: Any) -> IngestResult:
         """Save the reads a person confirmed or corrected (a ``recognition.Review``) under this case, with their
@@ -333,11 +349,8 @@ class CaseAccess:
     def request_legal_hold(self, plate: str, start: datetime, end: datetime, reason: str, contact: str,
                            supervisor_approval: str) -> str:
         """Hold a vehicle's reads in a window as evidence under this case: never purged while the hold lasts."""
-        row = self.workbench._call("legal_hold_request", access_id=self.grant.access_id, plate=plate,
-                                   start=start.isoformat(), end=end.isoformat(), reason=reason, contact=contact,
-                                   supervisor_approval=supervisor_approval)[0]
-        _raise_for(row)
-        return row.message
+        return self._change("legal_hold_request", plate=plate, start=start.isoformat(), end=end.isoformat(),
+                            reason=reason, contact=contact, supervisor_approval=supervisor_approval)
 
     def evidence_export(self, hold_id: int, path: str | Path) -> Path:
         """A zip for booking into evidence: the held reads (CSV), each image, and a manifest with the sha256 of
@@ -363,14 +376,7 @@ class CaseAccess:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in files.items():
                 archive.writestr(name, data)
-        content = buffer.getvalue()
-        path = Path(path)
-        recorded = self.workbench._call("record_export", access_id=self.grant.access_id,
-                                        result_ids=[str(row.result_id)], format="zip", rows=len(reads),
-                                        sha256=hashlib.sha256(content).hexdigest(), destination=path.name)[0]
-        _raise_for(recorded)
-        path.write_bytes(content)
-        return path
+        return self._write_export(buffer.getvalue(), Path(path), "zip", [str(row.result_id)], len(reads))
 
     def search_deleted(self, plate: str, start: datetime, end: datetime, *, category: str,
                        commanding_officer_approval: str, court_order: str | None = None) -> SightingsResult:
@@ -413,17 +419,7 @@ class CaseAccess:
                            f'padding:4px;font:12px sans-serif">{mark}</div>').encode() + content
         else:
             raise InvalidQuery(f"cannot export as {format!r}; use csv, geojson or html", reason="invalid_export")
-        digest = hashlib.sha256(content).hexdigest()
-        if sharing_request is not None:
-            row = self.workbench._call("record_sharing_export", access_id=self.grant.access_id,
-                                       request_id=int(sharing_request), result_ids=[result.result_id], format=format,
-                                       rows=len(result), sha256=digest)[0]
-        else:
-            row = self.workbench._call("record_export", access_id=self.grant.access_id, result_ids=[result.result_id],
-                                       format=format, rows=len(result), sha256=digest, destination=str(path.name))[0]
-        _raise_for(row)
-        path.write_bytes(content)
-        return path
+        return self._write_export(content, path, format, [result.result_id], len(result), sharing_request)
 
 
 def connect(dsn: str | None = None, *, user: str | None = None, password: str | None = None,

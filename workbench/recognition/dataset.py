@@ -54,7 +54,7 @@ def load_labelled_photos(folder: Path) -> list[LabelledPhoto]:
 
 def plate_crop(image: np.ndarray, box: tuple[int, int, int, int], margin_x: float = 0.06,
                margin_y: float = 0.12) -> np.ndarray:
-    """The plate with a margin, as a detector's box would include some of the frame."""
+    """The plate (box: x, y, width, height) with the margin the recognizer is validated with."""
     x, y, w, h = box
     x0, y0 = max(0, int(x - w * margin_x)), max(0, int(y - h * margin_y))
     x1, y1 = min(image.shape[1], int(x + w * (1 + margin_x))), min(image.shape[0], int(y + h * (1 + margin_y)))

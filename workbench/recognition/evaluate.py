@@ -14,7 +14,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..errors import FootageError
-from .dataset import IMAGE_SUFFIXES, LabelledPhoto, load_labelled_photos
+from .dataset import IMAGE_SUFFIXES, LabelledPhoto, load_labelled_photos, plate_crop
 from .ocr import PlateReader
 from .pipeline import Recognizer, crop_box
 from .synth import fold_us
@@ -96,7 +96,7 @@ def evaluate(photos: list[LabelledPhoto], recognizer: Recognizer, reader: PlateR
             text = reader.read([crop_box(image, boxes[best])])[0].text
             read_ms = (time.perf_counter() - tick) * 1000
         # The labelled box is tight: give it the margin the recognizer was trained with.
-        true_box_text = reader.read([crop_box(image, truth, 0.06, 0.12)])[0].text if has_box else ""
+        true_box_text = reader.read([plate_crop(image, photo.box)])[0].text if has_box else ""
         rows.append({"file": photo.path.name, "region": photo.region, "condition": photo.condition, "label": label,
                      "read": text, "has_box": has_box, "iou": overlap, "exact": text == label,
                      "within_one": bool(text) and edit_distance(text, label) <= 1,

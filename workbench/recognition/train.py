@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .dataset import plate_crop
 from .synth import CHARACTERS, find_fonts, synthetic_sample
 
 NETWORK_NAME = "plate_recognizer"
@@ -39,12 +40,12 @@ from easyocr.model.vgg_model import Model  # noqa: F401
 '''
 
 
-def to_model_input(gray: np.ndarray, extra_pad: int = 0) -> np.ndarray:
+def to_model_input(gray: np.ndarray) -> np.ndarray:
     """Resize to 64 px high keeping the ratio (at most 256 wide), as EasyOCR does; uint8."""
     h, w = gray.shape[:2]
     width = min(MAX_W, max(8, math.ceil(IMG_H * w / max(h, 1))))
     resized = cv2.resize(gray, (width, IMG_H), interpolation=cv2.INTER_CUBIC)
-    target = min(MAX_W, math.ceil(width / IMG_H) * IMG_H + extra_pad)
+    target = min(MAX_W, math.ceil(width / IMG_H) * IMG_H)
     if target > width:  # EasyOCR pads right by repeating the last column
         resized = np.concatenate([resized, np.repeat(resized[:, -1:], target - width, axis=1)], axis=1)
     return resized
@@ -169,9 +170,7 @@ def evaluate(model, crops: list, device: str) -> dict[str, float]:
             part = crops[start:start + 64]
             images = []
             for crop, box, _ in part:
-                x, y, w, h = box
-                x0, y0 = int(max(0, x - 0.06 * w)), int(max(0, y - 0.12 * h))
-                images.append(to_model_input(crop[y0:int(y + 1.12 * h), x0:int(x + 1.06 * w)]))
+                images.append(to_model_input(plate_crop(crop, box)))
             tensor = torch.from_numpy(stack_batch(images)).to(device).float().div_(127.5).sub_(1.0)
             decoded = greedy_decode(model(tensor, None).log_softmax(2))
             for (text, _), (_, _, label) in zip(decoded, part, strict=True):

@@ -39,6 +39,12 @@ class Status(w.HTML):
     def clear(self) -> None:
         self.value = ""
 
+    def case_open(self, gate) -> bool:
+        """True when the gate has an open case; otherwise says so here."""
+        if gate.access is None:
+            self.value = '<div style="color:#a00">Open a case in the access gate first.</div>'
+        return gate.access is not None
+
 
 @contextmanager
 def running(status: Status, button: w.Button | None, text: str) -> Iterator[None]:

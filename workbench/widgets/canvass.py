@@ -73,8 +73,7 @@ class Canvass(w.VBox):
             self.rows.children = self.rows.children[:-1]
 
     def run(self):
-        if self.gate.access is None:
-            self.status.value = '<div style="color:#a00">Open a case in the access gate first.</div>'
+        if not self.status.case_open(self.gate):
             return None
         with running(self.status, self.run_button, "canvassing the scenes..."):
             scenes = [row.scene() for row in self.rows.children]

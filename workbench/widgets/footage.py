@@ -119,8 +119,7 @@ class FootageReview(w.VBox):
 
     def run(self, background: bool = False) -> None:
         """Recognize the chosen footage; ``background`` keeps the notebook responsive (the button does)."""
-        if self.gate.access is None:
-            self.status.value = '<div style="color:#a00">Open a case in the access gate first.</div>'
+        if not self.status.case_open(self.gate):
             return
         if background:
             self._worker = threading.Thread(target=self._run, daemon=True)

@@ -72,8 +72,7 @@ class PlateSearch(w.VBox):
 
     def search(self):
         """Run the search (the button does this)."""
-        if self.gate.access is None:
-            self.status.value = '<div style="color:#a00">Open a case in the access gate first.</div>'
+        if not self.status.case_open(self.gate):
             return None
         with running(self.status, self.search_button, "searching the read store..."):
             area = self._area()

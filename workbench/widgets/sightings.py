@@ -33,8 +33,7 @@ class Sightings(w.VBox):
         self.add_class("workbench-sightings")
 
     def run(self):
-        if self.gate.access is None:
-            self.status.value = '<div style="color:#a00">Open a case in the access gate first.</div>'
+        if not self.status.case_open(self.gate):
             return None
         with running(self.status, self.run_button, "collecting sightings..."):
             start = datetime.combine(self.start.value, time.min, tzinfo=UTC)
