@@ -297,6 +297,7 @@ DECLARE
     row_total integer;
     cameras_touched integer;
     filters jsonb := coalesce(p_filters, '{}');
+    gate record;
 BEGIN
     params := jsonb_build_object('pattern', alpr.clip(p_pattern, 100), 'from', p_from, 'to', p_to,
                                  'lookalike', p_lookalike, 'max_mistakes', p_max_mistakes,
@@ -332,6 +333,9 @@ BEGIN
     IF problem IS NOT NULL THEN
         RETURN alpr.refuse_call(checked.session, 'search_plates', 'invalid_filter', problem, params);
     END IF;
+    gate := alpr.scope_gate(checked.session, 'search_plates', parsed_area.area_km2,
+                            round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2), ARRAY[parsed_area.area], params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
 
     positions := (SELECT count(*) FROM unnest(parsed.tokens) t WHERE t <> '*');
     CREATE TEMP TABLE IF NOT EXISTS pg_temp.matched_plates (plate text PRIMARY KEY, cost integer) ON COMMIT DROP;
@@ -388,8 +392,9 @@ BEGIN
 
     RETURN alpr.deliver(checked.session, 'search_plates', 'reads', payload, row_total, params,
         jsonb_build_object('area_km2', parsed_area.area_km2, 'window_hours',
-                           round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2), 'cameras', cameras_touched),
-        CASE WHEN parsed_area.warning IS NULL THEN '{}'::text[] ELSE ARRAY[parsed_area.warning] END);
+                           round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2), 'cameras', cameras_touched)
+            || gate.scope,
+        CASE WHEN parsed_area.warning IS NULL THEN '{}'::text[] ELSE ARRAY[parsed_area.warning] END, gate.flags);
 END
 $$;
 
@@ -474,6 +479,7 @@ DECLARE
     radii double precision[] := '{}';
     starts timestamptz[] := '{}';
     stops timestamptz[] := '{}';
+    gate record;
 BEGIN
     params := jsonb_build_object('scenes', p_scenes, 'min_scenes', p_min_scenes, 'filters', filters);
     checked := alpr.check_session(p_access_id, 'canvass', params);
@@ -528,6 +534,8 @@ BEGIN
         starts := starts || scene_from;
         stops := stops || scene_to;
     END LOOP;
+    gate := alpr.scope_gate(checked.session, 'canvass', total_area, round(total_hours, 2), areas, params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
 
     -- Circles and polygons in separate branches so each keeps its plain, index-usable predicate.
     WITH scenes AS (
@@ -562,8 +570,8 @@ BEGIN
     RETURN alpr.deliver(checked.session, 'canvass', 'canvass',
         jsonb_build_object('reads', reads_payload, 'common', common_payload), row_total, params,
         jsonb_build_object('area_km2', round(total_area::numeric, 4), 'window_hours', round(total_hours, 2),
-                           'cameras', cameras_touched, 'scenes', scene_no),
-        warnings);
+                           'cameras', cameras_touched, 'scenes', scene_no) || gate.scope,
+        warnings, gate.flags);
 END
 $$;
 

@@ -13,6 +13,7 @@ from .errors import (
     AccessDenied,
     AccessExpired,
     AccountDeactivated,
+    ApprovalRequired,
     DatabaseUnavailable,
     FootageError,
     InvalidArea,
@@ -31,7 +32,7 @@ from .errors import (
 _LAZY = {"CaseAccess": "access", "Scene": "access", "Workbench": "access", "connect": "access",
          "load_settings": "settings"}
 
-__all__ = ["AccessDenied", "AccessExpired", "AccountDeactivated", "CaseAccess", "DatabaseUnavailable", "FootageError",
+__all__ = ["AccessDenied", "AccessExpired", "AccountDeactivated", "ApprovalRequired", "CaseAccess", "DatabaseUnavailable", "FootageError",
            "InvalidArea", "InvalidCaseNumber", "InvalidJustification", "InvalidPattern", "InvalidPurpose",
            "InvalidQuery", "InvalidTimeWindow", "ModelWeightsError", "NotAuthorized", "Scene", "TrainingRequired",
            "Workbench", "WorkbenchError", "connect", "load_settings"]

@@ -56,6 +56,10 @@ class NotAuthorized(AccessDenied):
     """The user's role or authorization does not allow this call."""
 
 
+class ApprovalRequired(AccessDenied):
+    """The query's scope is above the profile's thresholds: a supervisor must approve it before it runs."""
+
+
 class AccessExpired(AccessDenied):
     """The access session has expired or belongs to another login."""
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
 from sqlalchemy.engine import URL
 
+from . import training
 from .errors import DatabaseUnavailable, MigrationError
 from .policy import Profile
 
@@ -19,7 +20,7 @@ _VERSIONED = re.compile(r"^V(\d{3})__[a-z0-9_]+\.sql$")
 _REPEATABLE = re.compile(r"^R__[a-z0-9_]+\.sql$")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Migration:
     path: Path
     kind: str
@@ -130,6 +131,10 @@ def store_profile(url: URL, profile: Profile) -> bool:
         with connection, connection.cursor() as cursor:
             cursor.execute(sql_file("queries/store_profile.sql"),
                            {"key": profile.key, "profile": json.dumps(profile.data), "sha256": profile.sha256})
-            return cursor.rowcount > 0
+            changed = cursor.rowcount > 0
+            questions = [dataclasses.asdict(q) for q in training.build_questions(profile)]
+            cursor.execute(sql_file("queries/store_training_questions.sql"),
+                           {"questions": json.dumps(questions), "version": training.quiz_version(profile)})
+            return changed
     finally:
         connection.close()

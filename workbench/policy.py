@@ -42,6 +42,9 @@ REQUIRED_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("audit.retain_years", int),
     ("audit.approval_area_km2", float),
     ("audit.approval_window_hours", int),
+    ("audit.require_scope_approval", bool),
+    ("audit.flag_sensitive_places", bool),
+    ("audit.flag_weights", dict),
     ("search.min_known_characters", int),
     ("search.max_window_days", int),
     ("search.max_canvass_radius_m", int),
@@ -135,6 +138,10 @@ def validate(data: dict[str, Any], source: str) -> None:
         if not isinstance(value, str) or not _INTERVAL.match(value):
             raise ConfigurationError(f"profile {source}: field `{dotted}` = {value!r} is not an interval "
                                      "like '2 years' or '5 years 24 hours 1 minute'")
+    for flag, weight in data["audit"]["flag_weights"].items():
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
+            raise ConfigurationError(f"profile {source}: field `audit.flag_weights.{flag}` must be a whole number "
+                                     f"0-100, got {weight!r}")
     if not 0 < data["training"]["pass_mark"] <= 1:
         raise ConfigurationError(f"profile {source}: field `training.pass_mark` must be in (0, 1]")
     bbox = data["agency"]["jurisdiction_bbox"]

@@ -118,3 +118,30 @@ SELECT * FROM api.review_queue(CAST(:start AS timestamptz), CAST(:end AS timesta
 
 -- name: review_signoff
 SELECT * FROM api.review_signoff(:audit_id, :flag, :finding)
+
+-- name: request_scope_approval
+SELECT * FROM api.request_scope_approval(CAST(:access_id AS uuid), :function, :area_km2, :window_hours, :reason)
+
+-- name: decide_scope_approval
+SELECT * FROM api.decide_scope_approval(:approval_id, :approve, :note, :valid_days)
+
+-- name: scope_approvals
+SELECT * FROM api.scope_approvals(:pending_only)
+
+-- name: proportionality
+SELECT * FROM api.proportionality(CAST(:start AS timestamptz), CAST(:end AS timestamptz))
+
+-- name: admin_add_sensitive_place
+SELECT * FROM api.admin_add_sensitive_place(:name, :kind, :lat, :lon, CAST(:radius_m AS real))
+
+-- name: sensitive_places
+SELECT * FROM api.sensitive_places()
+
+-- name: training_quiz
+SELECT * FROM api.training_quiz()
+
+-- name: submit_training
+SELECT api.submit_training(:kind, CAST(:answers AS jsonb)) AS outcome
+
+-- name: usage_report
+SELECT * FROM api.usage_report(CAST(:start AS timestamptz), CAST(:end AS timestamptz), :public, :include_plates)

@@ -21,6 +21,7 @@ from ..errors import (
     AccessDenied,
     AccessExpired,
     AccountDeactivated,
+    ApprovalRequired,
     DatabaseUnavailable,
     FootageRefused,
     InvalidArea,
@@ -64,6 +65,7 @@ REASON_ERRORS: dict[str, type[AccessDenied]] = {
     "invalid_plate": InvalidQuery, "unknown_read": InvalidQuery, "no_image": InvalidQuery, "invalid_export": InvalidQuery,
     "invalid_verification": InvalidQuery, "unknown_hit": InvalidQuery, "refused": InvalidQuery,
     "sharing_not_approved": NotAuthorized, "invalid_footage": FootageRefused,
+    "approval_required": ApprovalRequired, "invalid_request": InvalidQuery,
 }
 
 
@@ -194,6 +196,62 @@ class Workbench:
     def sign_off(self, audit_id: int, flag: str, finding: str) -> str:
         """Record the supervisor's finding on a flagged record (itself audited)."""
         return self._admin("review_signoff", audit_id=int(audit_id), flag=flag, finding=finding)
+
+    def proportionality(self, start: datetime, end: datetime):
+        """Each search, canvass and plate history of the window beside its user's and the agency's usual scope
+        (area, window), with the approval it ran under; largest ratio first (supervisors; audited)."""
+        import pandas as pd
+
+        _, payload = self._fetch("proportionality", start=start.isoformat(), end=end.isoformat())
+        frame = pd.DataFrame(payload)
+        if not frame.empty:
+            frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
+        return frame
+
+    def scope_approvals(self, pending_only: bool = True):
+        """Requests to run a query above the approval thresholds (supervisors; audited)."""
+        import pandas as pd
+
+        _, payload = self._fetch("scope_approvals", pending_only=bool(pending_only))
+        return pd.DataFrame(payload)
+
+    def decide_scope_approval(self, approval_id: int, approve: bool, note: str, valid_days: int = 7) -> str:
+        """A supervisor approves (for ``valid_days``) or refuses another user's request, with a note."""
+        return self._admin("decide_scope_approval", approval_id=int(approval_id), approve=bool(approve), note=note,
+                           valid_days=int(valid_days))
+
+    def add_sensitive_place(self, name: str, kind: str, lat: float, lon: float, radius_m: float = 150.0) -> str:
+        """Register a place of worship, clinic or protest site (administrators): searches near it are flagged."""
+        return self._admin("admin_add_sensitive_place", name=name, kind=kind, lat=float(lat), lon=float(lon),
+                           radius_m=float(radius_m))
+
+    def sensitive_places(self):
+        import pandas as pd
+
+        return pd.DataFrame([dict(r._mapping) for r in self._call("sensitive_places")])
+
+    def training_quiz(self):
+        """The profile's quiz: questions and choices, no answers (the database grades them)."""
+        import pandas as pd
+
+        return pd.DataFrame([dict(r._mapping) for r in self._call("training_quiz")])
+
+    def submit_training(self, answers: dict[int, int], kind: str = "initial") -> dict[str, Any]:
+        """Submit quiz answers ({question number: choice index}); the database grades them and, on a pass,
+        writes the training record the access guard checks. Returns score, pass and each answer explained."""
+        outcome = self._call("submit_training", kind=kind,
+                             answers=json.dumps({str(int(k)): int(v) for k, v in answers.items()}))[0].outcome
+        if outcome["outcome"] != "granted":
+            raise NotAuthorized(outcome["message"], reason="training_refused")
+        return outcome
+
+    def usage_report(self, start: datetime, end: datetime, *, public: bool = False,
+                     include_plates: bool = False) -> dict[str, Any]:
+        """The figures of an audit, usage or (``public``) transparency report, computed in the database from
+        the audit log (supervisors; audited). Plate numbers only with ``include_plates``, never when public."""
+        _, payload = self._fetch("usage_report", start=start.isoformat(), end=end.isoformat(), public=bool(public),
+                                 include_plates=bool(include_plates))
+        return payload
 
     def retention_run(self, dry_run: bool = True) -> dict[str, Any]:
         """Apply the profile's retention (administrators): logical deletion, purge, legal holds kept. With
@@ -345,6 +403,15 @@ class CaseAccess:
                                                       "list", "warning"])
         return IngestResult(list(payload["read_ids"]), payload["camera_id"], hits, row.audit_id,
                             list(row.warnings or []))
+
+    def request_scope_approval(self, function: str, reason: str, *, area_km2: float | None = None,
+                               window_hours: float | None = None) -> int:
+        """Ask a supervisor beforehand for a search or canvass above the profile's thresholds; returns the
+        request id. Once approved, queries up to that size run under this case for the approval's days."""
+        message = self._change("request_scope_approval", function=function, reason=reason,
+                               area_km2=None if area_km2 is None else float(area_km2),
+                               window_hours=None if window_hours is None else float(window_hours))
+        return int(message.split()[2])
 
     def request_legal_hold(self, plate: str, start: datetime, end: datetime, reason: str, contact: str,
                            supervisor_approval: str) -> str:

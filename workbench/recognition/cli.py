@@ -17,8 +17,8 @@ USAGE = """usage:
   workbench recognize FILE --lat LAT --lon LON --start ISO_TIME [--heading DEG] [--clock-offset S]
                       [--fps N] [--out reads.csv] [--stock]
   workbench recognize evaluate IMAGES [--labels labels.csv] [--stock] [--split val] [--by condition]
-  workbench recognize prepare-crops DATASET --out crops.pkl
-  workbench recognize train --out DIR [--real-crops crops.pkl] [--minutes 45] [--seed 0] ...
+  workbench recognize prepare-crops DATASET --out crops.pkl [--true-boxes]
+  workbench recognize train --out DIR [--real-crops crops.pkl] [--start-from plate_recognizer.pth] [--minutes 45] ...
 """
 
 
@@ -102,15 +102,29 @@ def _prepare_crops(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="workbench recognize prepare-crops", usage=USAGE)
     parser.add_argument("dataset", type=Path, help="folder of labelled photos (a .txt beside each)")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--true-boxes", action="store_true",
+                        help="cut around the labelled boxes instead of the detector's (as the pipeline does)")
     args = parser.parse_args(argv)
     photos = load_labelled_photos(args.dataset)
     if not photos:
         raise FootageError(f"no labelled photos in {args.dataset}")
     train = [p for p in photos if p.split == "train"]
     val = [p for p in photos if p.split == "val"]
+    if args.true_boxes:
+        train_crops, val_crops = training_crops(train), training_crops(val)
+    else:
+        from .evaluate import detector_cut_boxes
+        from .pipeline import PHOTO_IMAGE_SIZE, Recognizer
+
+        recognizer = Recognizer(load_settings())
+        # Training sees the framing of both the photo size and the video size; validation, the photo size's.
+        train_crops = [crop for size in (PHOTO_IMAGE_SIZE, recognizer.image_size)
+                       for crop in training_crops(train, cut_boxes=detector_cut_boxes(train, recognizer, size))]
+        val_crops = training_crops(val, cut_boxes=detector_cut_boxes(val, recognizer, PHOTO_IMAGE_SIZE))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(pickle.dumps((training_crops(train), training_crops(val))))
-    print(f"{len(train)} training and {len(val)} validation crops -> {args.out} (keep it out of the repository)")
+    args.out.write_bytes(pickle.dumps((train_crops, val_crops)))
+    print(f"{len(train_crops)} training crops ({len(train)} photos) and {len(val_crops)} validation crops "
+          f"-> {args.out} (keep it out of the repository)")
     return 0
 
 

@@ -61,15 +61,23 @@ def plate_crop(image: np.ndarray, box: tuple[int, int, int, int], margin_x: floa
     return image[y0:y1, x0:x1]
 
 
-def training_crops(photos: list[LabelledPhoto], context: float = 0.4, max_height: int = 120):
-    """Grayscale crops with ``context`` around each plate (for box jitter in training), the plate's box in
-    the crop, and the label: what the training script carries, instead of the photos themselves."""
+def training_crops(photos: list[LabelledPhoto], context: float = 0.4, max_height: int = 120,
+                   cut_boxes: list[tuple[float, float, float, float] | None] | None = None):
+    """Grayscale crops with ``context`` around each plate (for box jitter in training), the box to cut in
+    the crop, and the label: what the training script carries, instead of the photos themselves.
+
+    ``cut_boxes`` (x, y, width, height per photo, or None) are the crops the pipeline itself would cut,
+    from the detector's boxes; without one the true box widened by ``plate_crop``'s margin is used."""
     crops = []
-    for photo in photos:
+    for index, photo in enumerate(photos):
         image = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
         if image is None:
             continue
-        x, y, w, h = photo.box
+        cut = cut_boxes[index] if cut_boxes is not None else None
+        if cut is None:
+            x, y, w, h = photo.box
+            cut = (x - w * 0.06, y - h * 0.12, w * 1.12, h * 1.24)
+        x, y, w, h = cut
         x0, y0 = max(0, int(x - w * context)), max(0, int(y - h * context))
         x1, y1 = min(image.shape[1], int(x + w * (1 + context))), min(image.shape[0], int(y + h * (1 + context)))
         crop = image[y0:y1, x0:x1]
@@ -79,3 +87,11 @@ def training_crops(photos: list[LabelledPhoto], context: float = 0.4, max_height
         crops.append((crop, np.array([(x - x0) * scale, (y - y0) * scale, w * scale, h * scale], np.float32),
                       photo.label))
     return crops
+
+
+def cut_box(crop: np.ndarray, box) -> np.ndarray:
+    """The part of a training crop the recognizer reads (``box``: x, y, width, height in the crop)."""
+    x, y, w, h = box
+    x0, y0 = max(0, int(round(x))), max(0, int(round(y)))
+    x1, y1 = min(crop.shape[1], int(round(x + w))), min(crop.shape[0], int(round(y + h)))
+    return crop[y0:max(y1, y0 + 4), x0:max(x1, x0 + 8)]

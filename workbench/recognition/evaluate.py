@@ -30,6 +30,32 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def detector_cut_boxes(photos: list[LabelledPhoto], recognizer: Recognizer, image_size: int,
+                       progress: bool = True) -> list[tuple[float, float, float, float] | None]:
+    """For each photo, the crop the pipeline would cut (x, y, width, height) from the detector box that best
+    overlaps the labelled one at ``image_size``; None where no box overlaps it by IoU >= 0.3. Training on
+    these teaches the recognizer the framing it will actually get."""
+    from .pipeline import CROP_MARGIN_X, CROP_MARGIN_Y
+
+    saved, recognizer.photo_image_size = recognizer.photo_image_size, image_size
+    cuts: list[tuple[float, float, float, float] | None] = []
+    try:
+        for photo in tqdm(photos, desc=f"detecting at {image_size}", unit="photo", disable=not progress):
+            image = cv2.imread(str(photo.path))
+            x, y, w, h = photo.box
+            boxes, _, _ = recognizer.detect(image, track=False, first=True) if image is not None else ([], [], [])
+            overlaps = [iou(box, np.array([x, y, x + w, y + h], float)) for box in boxes]
+            if not overlaps or max(overlaps) < 0.3:
+                cuts.append(None)
+                continue
+            x1, y1, x2, y2 = boxes[int(np.argmax(overlaps))]
+            pad_x, pad_y = (x2 - x1) * CROP_MARGIN_X, (y2 - y1) * CROP_MARGIN_Y
+            cuts.append((float(x1 - pad_x), float(y1 - pad_y), float(x2 - x1 + 2 * pad_x), float(y2 - y1 + 2 * pad_y)))
+    finally:
+        recognizer.photo_image_size = saved
+    return cuts
+
+
 def read_labels(labels_csv: Path, images: Path) -> list[LabelledPhoto]:
     """Labels CSV: file, plate[, x, y, width, height][, condition]; or, with no CSV, a .txt beside each image."""
     if labels_csv is None:

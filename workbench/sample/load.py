@@ -144,6 +144,8 @@ def _seed_people_and_cases(connection, profile: Profile, end: datetime) -> None:
                 "name": "Stolen vehicles (sample)", "source": "SVS/NCIC extract", "plate": plate,
                 "skeleton": skeleton(plate), "state": "CA", "reason": reason, "expires_at": end + timedelta(days=60)})
         cursor.execute("SELECT alpr.match_hotlists('-infinity', 'infinity')")
+        for place in city.sensitive_places():
+            cursor.execute(sql_file("seed/sensitive_place.sql"), place)
         hold_case = list(cases)[2]
         cursor.execute(sql_file("seed/legal_hold.sql"), {
             "case_number": hold_case, "reason": "Vehicle sightings are evidence in a pending homicide prosecution",
