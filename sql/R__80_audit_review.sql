@@ -30,6 +30,7 @@ BEGIN
       AND (NOT filters ? 'case_number' OR a.case_number = filters ->> 'case_number')
       AND (NOT filters ? 'outcome' OR a.outcome = filters ->> 'outcome')
       AND (NOT filters ? 'function' OR a.function_name = filters ->> 'function')
+      AND (NOT filters ? 'purpose' OR a.purpose = filters ->> 'purpose')
       AND (NOT filters ? 'plate' OR a.parameters ->> 'plate' = upper(filters ->> 'plate')
            OR a.parameters ->> 'pattern' = upper(filters ->> 'plate'));
     RETURN alpr.deliver(NULL, 'audit_review', 'audit', payload, row_total, params, '{}');

@@ -27,7 +27,10 @@ LANGUAGE sql STABLE AS $$
         'outcomes', (SELECT coalesce(jsonb_object_agg(outcome, n), '{}')
                      FROM (SELECT outcome, count(*) AS n FROM log GROUP BY 1) x),
         'refusals_by_reason', (SELECT coalesce(jsonb_object_agg(reason, n), '{}')
-                               FROM (SELECT coalesce(reason, 'denied') AS reason, count(*) AS n FROM log
+                               -- free-text refusal messages can quote what was typed (a plate): codes only
+                               FROM (SELECT CASE WHEN reason ~ '^[a-z_]+$' THEN reason
+                                                 ELSE format('refused (%s)', function_name) END AS reason,
+                                            count(*) AS n FROM log
                                      WHERE outcome = 'denied' GROUP BY 1) x),
         'rows_returned', (SELECT coalesce(sum(rows_returned), 0) FROM data_calls WHERE outcome = 'granted'),
         'people_with_data_calls', (SELECT count(DISTINCT db_user) FROM data_calls),

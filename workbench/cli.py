@@ -7,6 +7,7 @@ import importlib.util
 import json
 import shutil
 import sys
+from pathlib import Path
 
 from . import cluster, db, migrate
 from .errors import WorkbenchError
@@ -66,14 +67,39 @@ def _sample_load(args: argparse.Namespace) -> int:
 
 
 def _retention_run(args: argparse.Namespace) -> int:
+    report = _login(args.user).retention_run(dry_run=args.dry_run)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _login(user: str):
     import getpass
     import os
 
     from .access import connect
 
-    password = os.environ.get("WORKBENCH_PASSWORD") or getpass.getpass(f"password for {args.user}: ")
-    report = connect(user=args.user, password=password).retention_run(dry_run=args.dry_run)
-    print(json.dumps(report, indent=2))
+    return connect(user=user, password=os.environ.get("WORKBENCH_PASSWORD") or getpass.getpass(f"password for {user}: "))
+
+
+def _report(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from .reports import build_report
+
+    def when(text: str | None, default: datetime) -> datetime:
+        if text is None:
+            return default
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise WorkbenchError(f"{text!r} is not an ISO date (e.g. 2026-01-01)") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    end = when(args.to, datetime.now(UTC))
+    start = when(args.since, end - timedelta(days=182 if args.kind == "audit" else 365))
+    report = build_report(_login(args.user), args.kind, start, end, include_plates=args.include_plates)
+    out = report.save_pdf(args.out) if args.out.suffix.lower() == ".pdf" else report.save(args.out)
+    print(f"{report.title}, {start:%Y-%m-%d} to {end:%Y-%m-%d}: {out}")
     return 0
 
 
@@ -140,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="count only, change nothing")
     run.add_argument("--user", required=True, help="your administrator login (password: WORKBENCH_PASSWORD or prompt)")
     run.set_defaults(func=_retention_run)
+    report = commands.add_parser("report", help="audit, usage or public transparency report (supervisors; audited)")
+    report.add_argument("kind", choices=["audit", "usage", "transparency"],
+                        help="audit: semi-annual; usage: annual; transparency: public, no names or plates")
+    report.add_argument("--user", required=True, help="your supervisor login (password: WORKBENCH_PASSWORD or prompt)")
+    report.add_argument("--from", dest="since", help="start date (default: 6 months back for audit, else 12)")
+    report.add_argument("--to", help="end date (default: now)")
+    report.add_argument("--out", type=Path, required=True, help="report.html, or report.pdf (printed by Chromium)")
+    report.add_argument("--include-plates", action="store_true", help="list the most-queried plates (internal only)")
+    report.set_defaults(func=_report)
     commands.add_parser("recognize", help="plates in footage (no database), evaluate, train; "
                         "`workbench recognize --help`")
     commands.add_parser("doctor", help="what is missing and how to fix it").set_defaults(func=_doctor)

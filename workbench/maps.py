@@ -149,3 +149,52 @@ def result_map(result: Any, tiles: str | None = None, cameras: Any = None) -> fo
         add_legend(fmap, {"canvass": "Canvass", "plate_history": "Sightings"}.get(result.kind, "Reads"), legend)
     folium.LayerControl().add_to(fmap)
     return offline(fmap)
+
+
+def query_areas(log: Any) -> list[dict]:
+    """The areas searched in audit records (canvass scenes, area-bounded plate searches), with who and when."""
+    areas = []
+    for row in log.itertuples():
+        parameters = row.parameters if isinstance(row.parameters, dict) else {}
+        specs = [scene.get("area") for scene in parameters.get("scenes") or [] if isinstance(scene, dict)]
+        specs.append(parameters.get("area"))
+        for spec in specs:
+            if isinstance(spec, dict) and spec.get("type") in ("circle", "polygon"):
+                areas.append({"area": spec, "db_user": row.db_user, "case_number": row.case_number,
+                              "function_name": row.function_name, "logged_at": row.logged_at,
+                              "outcome": row.outcome})
+    return areas
+
+
+def concentration_map(log: Any, sensitive_places: Any = None, tiles: str | None = None,
+                      center: tuple[float, float] | None = None) -> folium.Map:
+    """Where canvasses and area searches were run: each area drawn faint, so where they pile up the map is
+    dark (a heat map that needs no extra script offline), with the registered sensitive places."""
+    areas = query_areas(log)
+    points = [(a["area"]["lat"], a["area"]["lon"]) for a in areas if a["area"]["type"] == "circle"]
+    if center is None:
+        center = ((sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+                  if points else (33.795, -118.165))
+    fmap = base_map(center, zoom=12, tiles=tiles)
+    layer = folium.FeatureGroup(name="areas searched", show=True)
+    for item in areas:
+        spec = item["area"]
+        label = (f"{item['function_name']} by {item['db_user']}, case {item['case_number']}, "
+                 f"{item['logged_at']:%Y-%m-%d %H:%M} UTC ({item['outcome']})")
+        style = {"color": "#c62828", "weight": 1, "fill": True, "fill_color": "#c62828", "fill_opacity": 0.12}
+        if spec["type"] == "circle":
+            folium.Circle((spec["lat"], spec["lon"]), radius=float(spec["radius_m"]), tooltip=label, **style).add_to(layer)
+        else:
+            folium.Polygon([(lat, lon) for lon, lat in spec["coordinates"]], tooltip=label, **style).add_to(layer)
+    layer.add_to(fmap)
+    entries = [("#c62828", f"area searched ({len(areas)}); darker where many overlap")]
+    if sensitive_places is not None and len(sensitive_places):
+        places = folium.FeatureGroup(name="sensitive places", show=True)
+        for row in sensitive_places.itertuples():
+            folium.Circle((row.lat, row.lon), radius=float(row.radius_m), color="#6a1b9a", weight=2, fill=True,
+                          fill_opacity=0.3, tooltip=f"{row.name} ({row.kind.replace('_', ' ')})").add_to(places)
+        places.add_to(fmap)
+        entries.append(("#6a1b9a", "sensitive place (First Amendment)"))
+    add_legend(fmap, "Where searches were run", entries)
+    folium.LayerControl().add_to(fmap)
+    return offline(fmap)

@@ -174,8 +174,8 @@ class Workbench:
                            completed_at=(completed_at or datetime.now().astimezone()).isoformat())
 
     def audit_log(self, start: datetime, end: datetime, **filters: Any):
-        """Audit records in a window (supervisors, administrators); filters: user, case_number, outcome, function,
-        plate. The review is itself audited; rows come only after that record commits."""
+        """Audit records in a window (supervisors, administrators); filters: user, case_number, purpose, outcome,
+        function, plate (a plate or a pattern as typed). The review is itself audited; rows come only after that record commits."""
         import pandas as pd
 
         _, payload = self._fetch("audit_review", start=start.isoformat(), end=end.isoformat(),
