@@ -4,7 +4,8 @@ SET LOCAL ROLE alpr_owner;
 
 -- p_footage: {"file_name", "sha256", "lat", "lon", "heading_deg", "label"}
 -- p_reads: [{"plate", "ocr_text", "review": "confirmed"|"corrected", "read_at", "confidence",
---            "char_confidence": [...], "alternatives": [...], "crop_jpeg_base64"}, ...]
+--            "char_confidence": [...], "alternatives": [...], "crop_jpeg_base64"[, "lat", "lon"]}, ...]
+-- A read's own lat/lon (a moving camera's GPS sidecar) takes the place of the footage location.
 CREATE OR REPLACE FUNCTION api.ingest_footage_reads(p_access_id uuid, p_footage jsonb, p_reads jsonb)
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -65,6 +66,12 @@ BEGIN
             problems := problems || format('read %s: read time %s is not a date in the past', row_no,
                                            quote_literal(alpr.clip(coalesce(item ->> 'read_at', ''), 40)));
         END IF;
+        IF (item ? 'lat' OR item ? 'lon') AND NOT (CASE
+               WHEN coalesce(item ->> 'lat', '') ~ '^-?[0-9]{1,3}(\.[0-9]+)?$' AND coalesce(item ->> 'lon', '') ~ '^-?[0-9]{1,3}(\.[0-9]+)?$'
+               THEN (item ->> 'lat')::float8 BETWEEN -90 AND 90 AND (item ->> 'lon')::float8 BETWEEN -180 AND 180
+               ELSE false END) THEN
+            problems := problems || format('read %s: its position needs a latitude in [-90, 90] and a longitude in [-180, 180]', row_no);
+        END IF;
         IF coalesce(item ->> 'crop_jpeg_base64', '') = '' THEN
             problems := problems || format('read %s: the crop the person checked is missing', row_no);
         END IF;
@@ -93,7 +100,8 @@ BEGIN
                                 plate_image_id, case_number, verified_by, verified_at, ocr_alternatives)
         VALUES (read_time, alpr.clip(coalesce(item ->> 'ocr_text', plate), 20), plate, alpr.plate_skeleton(plate),
                 CASE WHEN upper(item ->> 'state') ~ '^[A-Z]{2}$' THEN upper(item ->> 'state') END,
-                ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, camera, 'footage',
+                ST_SetSRID(ST_MakePoint(coalesce((item ->> 'lon')::float8, lon), coalesce((item ->> 'lat')::float8, lat)),
+                           4326)::geography, camera, 'footage',
                 CASE WHEN (item ->> 'confidence') ~ '^[0-9.]+$' THEN least((item ->> 'confidence')::real, 1) END,
                 new_image, (checked.session).case_number, session_user, now(),
                 jsonb_build_object('review', item ->> 'review', 'ocr_text', alpr.clip(item ->> 'ocr_text', 20),

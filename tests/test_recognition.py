@@ -206,3 +206,64 @@ def test_command_line_triage_writes_reads_and_crops(uploads, tmp_path):
                              text=True, env={**__import__("os").environ, "WORKBENCH_UPLOAD_DIR": str(uploads)})
     assert refused.returncode == 2 and "outside the upload folder" in refused.stderr
     assert Path(uploads).is_dir()
+
+
+SRT = """1
+00:00:00,000 --> 00:00:01,000
+<font size="28">FrameCnt: 1, DiffTime: 33ms
+2026-10-20 14:05:00.000
+[iso : 100] [latitude: 33.770000] [longitude: -118.200000] [rel_alt: 1.2 abs_alt: 20.1]</font>
+
+2
+00:00:04,000 --> 00:00:05,000
+2026-10-20 14:05:04.000
+[iso : 100] [latitude: 33.770000] [longitude: -118.196000] [rel_alt: 1.2 abs_alt: 20.1]</font>
+"""
+GPX = """<?xml version="1.0"?>
+<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>
+<trkpt lat="33.7700" lon="-118.2000"><time>2026-10-20T14:04:30Z</time></trkpt>
+<trkpt lat="33.7740" lon="-118.2000"><time>2026-10-20T14:04:40Z</time></trkpt>
+</trkseg></trk></gpx>"""
+
+
+def test_gps_sidecars_are_read_in_their_common_forms(tmp_path):
+    from workbench.recognition.gps import read_sidecar
+
+    (tmp_path / "drive.srt").write_text(SRT)
+    track = read_sidecar(tmp_path / "drive.srt")
+    assert list(track.keys) == [0.0, 4.0] and track.by_footage_time
+    lat, lon, heading = track.position(2.0)
+    assert (round(lat, 6), round(lon, 6)) == (33.77, -118.198) and round(heading) == 90  # driving east
+    (tmp_path / "dashcam.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nN33.7700 W118.2000 42 km/h\n\n"
+                                          "2\n00:00:01,000 --> 00:00:02,000\nN33.7710 W118.2000 42 km/h\n")
+    assert read_sidecar(tmp_path / "dashcam.srt").lon[0] == -118.2
+    (tmp_path / "route.gpx").write_text(GPX)
+    gpx = read_sidecar(tmp_path / "route.gpx")
+    lat, _, heading = gpx.position_for(0.0, datetime(2026, 10, 20, 14, 4, 35, tzinfo=UTC))
+    assert round(lat, 4) == 33.772 and round(heading) == 0  # driving north
+    (tmp_path / "empty.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nno position here\n")
+    with pytest.raises(FootageError, match="no GPS positions"):
+        read_sidecar(tmp_path / "empty.srt")
+    (tmp_path / "broken.gpx").write_text("<gpx><trkpt lat='x'")
+    with pytest.raises(FootageError, match="not a readable GPX"):
+        read_sidecar(tmp_path / "broken.gpx")
+
+
+def test_a_moving_camera_places_each_read_where_it_was(recognizer, uploads, analyst_case, superuser):
+    import shutil
+
+    shutil.copy(uploads / "two_cars.mp4", uploads / "drive.mp4")
+    (uploads / "drive.srt").write_text(SRT)  # found beside the video by its name
+    reads = recognizer.run("drive.mp4", CAMERA, progress=False)
+    assert reads.gps_source == "drive.srt" and len(reads) == 2
+    frame = reads.to_dataframe()
+    assert frame["lon"].iloc[0] < frame["lon"].iloc[1]  # the second car was seen further east
+    review = Review(reads)
+    review.confirm(0)
+    review.confirm(1)
+    saved = analyst_case.save_footage_reads(review)
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT ST_X(location::geometry) FROM alpr.reads WHERE read_id = ANY (%s) ORDER BY read_id",
+                       (saved.read_ids,))
+        stored = [round(row[0], 6) for row in cursor.fetchall()]
+    assert stored == [round(v, 6) for v in frame["lon"]]

@@ -14,7 +14,7 @@ from ..errors import FootageError
 from ..settings import load_settings
 
 USAGE = """usage:
-  workbench recognize FILE --lat LAT --lon LON --start ISO_TIME [--heading DEG] [--clock-offset S]
+  workbench recognize FILE --lat LAT --lon LON --start ISO_TIME [--gps track.gpx|.srt] [--heading DEG] [--clock-offset S]
                       [--fps N] [--out reads.csv] [--stock]
   workbench recognize evaluate IMAGES [--labels labels.csv] [--stock] [--split val] [--by condition]
   workbench recognize prepare-crops DATASET --out crops.pkl [--true-boxes]
@@ -23,6 +23,7 @@ USAGE = """usage:
 
 
 def _run(argv: list[str]) -> int:
+    from .gps import find_sidecar, read_sidecar
     from .ocr import PlateReader
     from .pipeline import Recognizer
     from .results import CameraPlacement
@@ -30,8 +31,9 @@ def _run(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="workbench recognize", usage=USAGE)
     parser.add_argument("file", help="video, image or folder of images, inside WORKBENCH_UPLOAD_DIR")
-    parser.add_argument("--lat", type=float, required=True)
-    parser.add_argument("--lon", type=float, required=True)
+    parser.add_argument("--lat", type=float, help="camera latitude (optional with a GPS sidecar)")
+    parser.add_argument("--lon", type=float, help="camera longitude (optional with a GPS sidecar)")
+    parser.add_argument("--gps", type=Path, help="GPX or SRT track (default: a .gpx/.srt of the same name beside a video)")
     parser.add_argument("--start", required=True, help="footage clock at its first frame, with time zone")
     parser.add_argument("--heading", type=float)
     parser.add_argument("--clock-offset", type=float, default=0.0, help="seconds to add to the footage clock")
@@ -44,10 +46,19 @@ def _run(argv: list[str]) -> int:
     except ValueError:
         raise FootageError(f"--start {args.start!r} is not an ISO date and time (e.g. 2026-11-01T14:05:00-07:00)") from None
     settings = load_settings()
+    resolved = resolve_upload(args.file, Path(settings.upload_dir))
+    info = probe(resolved)  # bad footage fails before models load
+    sidecar = args.gps or (find_sidecar(resolved) if info.kind == "video" else None)
+    track = read_sidecar(sidecar) if sidecar else None
+    if args.lat is None or args.lon is None:
+        if track is None:
+            raise FootageError("give --lat and --lon (or a GPS sidecar: --gps track.gpx, or a .gpx/.srt beside the video)")
+        args.lat, args.lon = float(track.lat[0]), float(track.lon[0])
     camera = CameraPlacement(args.lat, args.lon, start, args.heading, args.clock_offset, Path(args.file).name)
-    probe(resolve_upload(args.file, Path(settings.upload_dir)))  # bad footage fails before models load
     recognizer = Recognizer(settings, reader=PlateReader(settings, stock=args.stock))
-    reads = recognizer.run(args.file, camera, frames_per_second=args.fps)
+    reads = recognizer.run(args.file, camera, frames_per_second=args.fps, gps=track)
+    if track is not None:
+        print(f"positions from {track.source} ({len(track)} fixes)", file=sys.stderr)
     frame = reads.to_dataframe()
     if args.out:
         import cv2

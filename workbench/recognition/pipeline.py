@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from ..settings import Settings, load_settings
 from . import models
+from .gps import GpsTrack, find_sidecar, read_sidecar
 from .ocr import PlateReader
 from .results import CameraPlacement, FootageReads
 from .sources import FootageInfo, frames, probe, resolve_upload, sample_count
@@ -99,10 +100,15 @@ class Recognizer:
         return xyxy, confidence, ids
 
     def run(self, path: str | Path, camera: CameraPlacement | None = None, *, frames_per_second: float | None = None,
-            progress: bool = True, cancel: threading.Event | None = None, check_upload_dir: bool = True) -> FootageReads:
-        """Recognize the plates in a video, an image or a folder of images inside the upload folder."""
+            progress: bool = True, cancel: threading.Event | None = None, check_upload_dir: bool = True,
+            gps: GpsTrack | str | Path | None = None) -> FootageReads:
+        """Recognize the plates in a video, an image or a folder of images inside the upload folder. A GPS
+        sidecar (``gps``, or a .gpx/.srt of the same name beside a video) places each read where the camera was."""
         resolved = resolve_upload(path, Path(self.settings.upload_dir)) if check_upload_dir else Path(path)
         info = probe(resolved)
+        if gps is None and info.kind == "video":
+            gps = find_sidecar(resolved)
+        track = gps if isinstance(gps, GpsTrack) or gps is None else read_sidecar(gps)
         fps = float(frames_per_second or self.settings.frames_per_second)
         tracks: dict[int, _Track] = {}
         next_solo_id = 1_000_000  # detections the tracker did not assign: each its own plate
@@ -149,7 +155,8 @@ class Recognizer:
         timings["wall_s"] = time.perf_counter() - started
         timings["footage_s"] = info.duration_s
         plates = _merge_same_plate(plates)
-        return _to_reads(plates, info, camera, timings, cancelled)
+        reads = _to_reads(plates, info, camera, timings, cancelled)
+        return reads.place_on_track(track) if track is not None and len(reads) else reads
 
 
 def _merge_same_plate(plates: list) -> list:

@@ -56,6 +56,8 @@ class FootageReads:
     camera: CameraPlacement | None = None
     timings: dict[str, float] = field(default_factory=dict)
     cancelled: bool = False
+    positions: np.ndarray | None = None  # (n, 3) lat, lon, heading (NaN: none) from a GPS sidecar, else None
+    gps_source: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.text)
@@ -66,6 +68,8 @@ class FootageReads:
             raise ValueError(f"box must be (n, 4) xyxy; got {self.box.shape}")
         if not (len(self.crops) == len(self.char_confidence) == len(self.alternatives) == len(self.frame_source) == n):
             raise ValueError("crops, char_confidence, alternatives and frame_source need one entry per plate")
+        if self.positions is not None and self.positions.shape != (n, 3):
+            raise ValueError(f"positions must be (n, 3) lat, lon, heading; got {self.positions.shape}")
 
     @classmethod
     def empty(cls, **metadata) -> FootageReads:
@@ -84,7 +88,8 @@ class FootageReads:
                             [self.alternatives[i] for i in pick], self.track_id[index], self.first_seen_s[index],
                             self.last_seen_s[index], self.looks[index], self.agreeing[index], self.box[index],
                             self.frame_index[index], [self.frame_source[i] for i in pick],
-                            [self.crops[i] for i in pick], self.footage, self.camera, dict(self.timings), self.cancelled)
+                            [self.crops[i] for i in pick], self.footage, self.camera, dict(self.timings), self.cancelled,
+                            None if self.positions is None else self.positions[index], self.gps_source)
 
     def read_times(self) -> list[datetime | None]:
         """True time of each plate's best look: footage start + offset into the footage + clock correction."""
@@ -93,10 +98,30 @@ class FootageReads:
         return [self.camera.start + timedelta(seconds=float(s) + self.camera.clock_offset_s)
                 for s in (self.first_seen_s + self.last_seen_s) / 2]
 
+    def place_on_track(self, track) -> FootageReads:
+        """Give each read the position (and heading) the camera had at its time on a GPS track."""
+        times = self.read_times()
+        middle = (self.first_seen_s + self.last_seen_s) / 2
+        rows = [track.position_for(float(s), t) for s, t in zip(middle, times, strict=True)]
+        self.positions = np.array([[lat, lon, np.nan if heading is None else heading] for lat, lon, heading in rows],
+                                  dtype=float).reshape(len(self), 3)
+        self.gps_source = track.source
+        return self
+
+    def locations(self) -> np.ndarray:
+        """(n, 2) lat, lon of each read: its GPS position, or the camera placement."""
+        if self.positions is not None:
+            return self.positions[:, :2]
+        if self.camera is None:
+            return np.full((len(self), 2), np.nan)
+        return np.tile([self.camera.lat, self.camera.lon], (len(self), 1)).astype(float)
+
     def to_dataframe(self) -> pd.DataFrame:
+        where = self.locations()
         return pd.DataFrame({
             "plate": self.text, "confidence": self.confidence, "looks": self.looks, "agreeing": self.agreeing,
             "first_seen_s": self.first_seen_s, "last_seen_s": self.last_seen_s, "read_at": self.read_times(),
+            "lat": where[:, 0], "lon": where[:, 1],
             "track_id": self.track_id, "frame": self.frame_index, "source": self.frame_source,
             "char_confidence": [tuple(round(c, 3) for c in cc) for cc in self.char_confidence],
             "alternatives": ["".join(alt or "-" for alt, _ in alts) for alts in self.alternatives],

@@ -68,6 +68,7 @@ class Review:
                    "lat": camera.lat, "lon": camera.lon, "heading_deg": camera.heading_deg,
                    "label": camera.label or (info.path.name if info else "footage")}
         times = self.reads.read_times()
+        where = self.reads.locations() if self.reads.positions is not None else None
         rows = []
         for index in self.accepted():
             decision = self.decisions[index]
@@ -80,6 +81,8 @@ class Review:
                          "char_confidence": [round(c, 4) for c in self.reads.char_confidence[index]],
                          "alternatives": [[alt, round(p, 4)] for alt, p in self.reads.alternatives[index]],
                          "crop_jpeg_base64": base64.b64encode(jpeg.tobytes()).decode()})
+            if where is not None:  # a moving camera: where it was when it saw this plate
+                rows[-1].update(lat=float(where[index, 0]), lon=float(where[index, 1]))
         if not rows:
             raise FootageError("every read was rejected; there is nothing to save")
         return footage, rows
