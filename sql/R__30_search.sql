@@ -131,6 +131,27 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
+-- The plate and window checks every one-plate call makes; the refusal (audited) or NULL.
+CREATE OR REPLACE FUNCTION alpr.plate_window_refusal(session alpr.access_sessions, p_function text, p_plate text,
+                                                     p_typed text, p_from timestamptz, p_to timestamptz,
+                                                     p_max interval, p_parameters jsonb) RETURNS api.call_result
+LANGUAGE plpgsql AS $$
+DECLARE
+    problem text;
+BEGIN
+    IF p_plate IS NULL OR p_plate !~ '^[A-Z0-9]{2,10}$' THEN
+        RETURN alpr.refuse_call(session, p_function, 'invalid_plate',
+            format('plate %s must be 2 to 10 letters or digits', quote_literal(alpr.clip(coalesce(p_typed, ''), 40))),
+            p_parameters);
+    END IF;
+    problem := alpr.window_error(p_from, p_to, p_max);
+    IF problem IS NOT NULL THEN
+        RETURN alpr.refuse_call(session, p_function, 'invalid_window', problem, p_parameters);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION alpr.point_error(p_lat double precision, p_lon double precision) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
@@ -333,8 +354,13 @@ BEGIN
     IF problem IS NOT NULL THEN
         RETURN alpr.refuse_call(checked.session, 'search_plates', 'invalid_filter', problem, params);
     END IF;
+    -- A whole plate searched exactly is one vehicle's history (as plate_history): only partial patterns
+    -- over a long window sweep many vehicles, so only they meet the window threshold.
     gate := alpr.scope_gate(checked.session, 'search_plates', parsed_area.area_km2,
-                            round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2), ARRAY[parsed_area.area], params);
+        CASE WHEN p_max_mistakes = 0 AND NOT coalesce(p_lookalike, false)
+                  AND NOT EXISTS (SELECT 1 FROM unnest(parsed.tokens) t WHERE t IN ('?', '*') OR left(t, 1) = '[')
+             THEN NULL ELSE round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2) END,
+        ARRAY[parsed_area.area], params);
     IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
 
     positions := (SELECT count(*) FROM unnest(parsed.tokens) t WHERE t <> '*');
@@ -408,7 +434,7 @@ DECLARE
     wanted_skeleton text := alpr.plate_skeleton(alpr.normalize_plate(p_plate));
     params jsonb;
     checked record;
-    problem text;
+    refusal api.call_result;
     payload jsonb;
     row_total integer;
     cameras_touched integer;
@@ -416,14 +442,9 @@ BEGIN
     params := jsonb_build_object('plate', alpr.clip(p_plate, 100), 'from', p_from, 'to', p_to, 'lookalike', p_lookalike);
     checked := alpr.check_session(p_access_id, 'plate_history', params);
     IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
-    IF wanted_plate !~ '^[A-Z0-9]{2,10}$' THEN
-        RETURN alpr.refuse_call(checked.session, 'plate_history', 'invalid_plate',
-            format('plate %s must be 2 to 10 letters or digits', quote_literal(alpr.clip(p_plate, 40))), params);
-    END IF;
-    problem := alpr.window_error(p_from, p_to, make_interval(days => (policy -> 'search' ->> 'max_window_days')::int));
-    IF problem IS NOT NULL THEN
-        RETURN alpr.refuse_call(checked.session, 'plate_history', 'invalid_window', problem, params);
-    END IF;
+    refusal := alpr.plate_window_refusal(checked.session, 'plate_history', wanted_plate, p_plate, p_from, p_to,
+                                         make_interval(days => (policy -> 'search' ->> 'max_window_days')::int), params);
+    IF refusal.outcome IS NOT NULL THEN RETURN refusal; END IF;
     -- Two statements so each uses its own (plate, time) or (skeleton, time) index; no temp table, whose
     -- catalog writes would cost more than the query itself.
     IF p_lookalike THEN

@@ -35,6 +35,22 @@ BEGIN
 END
 $$;
 
+-- The shared refusal of the supervisors' review functions: wrong role, or a window that is reversed, open
+-- or longer than 400 days. NULL when the review may run (the refusal is already audited).
+CREATE OR REPLACE FUNCTION alpr.review_refusal(p_function text, p_from timestamptz, p_to timestamptz,
+                                               p_parameters jsonb) RETURNS api.call_result
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF alpr.require_role(ARRAY['supervisor', 'administrator'], p_function, p_parameters) IS NULL THEN
+        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
+    END IF;
+    IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to OR p_to - p_from > interval '400 days' THEN
+        RETURN alpr.admin_result(p_function, p_parameters, false, 'give a window of at most 400 days whose start is before its end');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION api.admin_create_user(p_login text, p_full_name text, p_role text, p_password text DEFAULT NULL)
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$

@@ -10,13 +10,10 @@ DECLARE
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to, 'filters', filters);
     payload jsonb;
     row_total integer;
+    refusal api.call_result;
 BEGIN
-    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'audit_review', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
-    IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to OR p_to - p_from > interval '400 days' THEN
-        RETURN alpr.admin_result('audit_review', params, false, 'give a window of at most 400 days whose start is before its end');
-    END IF;
+    refusal := alpr.review_refusal('audit_review', p_from, p_to, params);
+    IF refusal.outcome IS NOT NULL THEN RETURN refusal; END IF;
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'audit_id', a.audit_id, 'logged_at', a.logged_at, 'db_user', a.db_user, 'username', a.username,
                'user_role', a.user_role, 'case_number', a.case_number, 'purpose', a.purpose,

@@ -38,9 +38,10 @@ BEGIN
             scope := jsonb_build_object('approval_id', approval);
         ELSIF coalesce((audit ->> 'require_scope_approval')::boolean, false) THEN
             refusal := alpr.refuse_call(session, p_function, 'approval_required',
-                format('this %s covers %s km2 over %s hours, above the %s km2 / %s hours this policy lets run '
-                       'without a supervisor''s prior approval: request one (request_scope_approval) and run it again '
-                       'once approved', replace(p_function, '_', ' '), round(coalesce(p_area_km2, 0)::numeric, 2),
+                format('this %s covers %s%s hours, above the %s km2 / %s hours this policy lets run without a '
+                       'supervisor''s prior approval: request one (request_scope_approval) and run it again once approved',
+                       replace(p_function, '_', ' '),
+                       CASE WHEN p_area_km2 IS NULL THEN '' ELSE format('%s km2 over ', round(p_area_km2::numeric, 2)) END,
                        round(coalesce(p_window_hours, 0), 1), area_limit, window_limit),
                 p_parameters, ARRAY['over_scope']);
             RETURN;
@@ -190,13 +191,10 @@ DECLARE
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to);
     payload jsonb;
     row_total integer;
+    refusal api.call_result;
 BEGIN
-    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'proportionality', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
-    IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to OR p_to - p_from > interval '400 days' THEN
-        RETURN alpr.admin_result('proportionality', params, false, 'give a window of at most 400 days whose start is before its end');
-    END IF;
+    refusal := alpr.review_refusal('proportionality', p_from, p_to, params);
+    IF refusal.outcome IS NOT NULL THEN RETURN refusal; END IF;
     SELECT coalesce(jsonb_agg(to_jsonb(v) ORDER BY greatest(coalesce(v.ratio_to_agency, 0), coalesce(v.ratio_to_user, 0)) DESC,
                               v.audit_id), '[]'), count(*)
       INTO payload, row_total FROM alpr.scope_view(p_from, p_to) v;

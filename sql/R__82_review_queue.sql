@@ -103,13 +103,10 @@ DECLARE
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to);
     payload jsonb;
     row_total integer;
+    refusal api.call_result;
 BEGIN
-    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'review_queue', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
-    IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to OR p_to - p_from > interval '400 days' THEN
-        RETURN alpr.admin_result('review_queue', params, false, 'give a window of at most 400 days whose start is before its end');
-    END IF;
+    refusal := alpr.review_refusal('review_queue', p_from, p_to, params);
+    IF refusal.outcome IS NOT NULL THEN RETURN refusal; END IF;
     SELECT coalesce(jsonb_agg(item ORDER BY (item ->> 'risk')::int DESC, (item ->> 'audit_id')::bigint), '[]'), count(*)
       INTO payload, row_total
     FROM (SELECT jsonb_build_object(

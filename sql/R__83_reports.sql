@@ -104,13 +104,10 @@ RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to, 'public', p_public, 'include_plates', p_include_plates);
+    refusal api.call_result;
 BEGIN
-    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'usage_report', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
-    IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to OR p_to - p_from > interval '400 days' THEN
-        RETURN alpr.admin_result('usage_report', params, false, 'give a window of at most 400 days whose start is before its end');
-    END IF;
+    refusal := alpr.review_refusal('usage_report', p_from, p_to, params);
+    IF refusal.outcome IS NOT NULL THEN RETURN refusal; END IF;
     IF coalesce(p_public, false) AND coalesce(p_include_plates, false) THEN
         RETURN alpr.admin_result('usage_report', params, false, 'a public report never contains plate numbers');
     END IF;

@@ -15,19 +15,15 @@ DECLARE
                                        'supervisor_approval', alpr.clip(p_supervisor_approval, 200));
     checked record;
     wanted text := alpr.normalize_plate(p_plate);
-    problem text;
+    refusal api.call_result;
     new_hold integer;
     held integer;
 BEGIN
     checked := alpr.check_session(p_access_id, 'legal_hold_request', params);
     IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
-    IF wanted IS NULL OR wanted !~ '^[A-Z0-9]{2,10}$' THEN
-        RETURN alpr.refuse_call(checked.session, 'legal_hold_request', 'invalid_plate', 'the plate must be 2 to 10 letters or digits', params);
-    END IF;
-    problem := alpr.window_error(p_from, p_to, interval '100 years');
-    IF problem IS NOT NULL THEN
-        RETURN alpr.refuse_call(checked.session, 'legal_hold_request', 'invalid_window', problem, params);
-    END IF;
+    refusal := alpr.plate_window_refusal(checked.session, 'legal_hold_request', wanted, p_plate, p_from, p_to, interval '100 years',
+                                         params);
+    IF refusal.outcome IS NOT NULL THEN RETURN refusal; END IF;
     IF length(btrim(coalesce(p_reason, ''))) < 20 THEN
         RETURN alpr.refuse_call(checked.session, 'legal_hold_request', 'invalid_justification',
             'a hold needs a specific reason (at least 20 characters): what the reads are evidence of', params);

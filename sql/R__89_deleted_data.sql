@@ -15,7 +15,7 @@ DECLARE
     checked record;
     who alpr.users;
     wanted text := alpr.normalize_plate(p_plate);
-    problem text;
+    refusal api.call_result;
     payload jsonb;
     row_total integer;
     deleted_total integer;
@@ -41,13 +41,9 @@ BEGIN
         RETURN alpr.refuse_call(checked.session, 'search_deleted', 'invalid_justification',
             'the commanding officer''s approval must be recorded (name and reference)', params, ARRAY['deleted_data_search']);
     END IF;
-    IF wanted IS NULL OR wanted !~ '^[A-Z0-9]{2,10}$' THEN
-        RETURN alpr.refuse_call(checked.session, 'search_deleted', 'invalid_plate', 'the plate must be 2 to 10 letters or digits', params);
-    END IF;
-    problem := alpr.window_error(p_from, p_to, interval '100 years');
-    IF problem IS NOT NULL THEN
-        RETURN alpr.refuse_call(checked.session, 'search_deleted', 'invalid_window', problem, params);
-    END IF;
+    refusal := alpr.plate_window_refusal(checked.session, 'search_deleted', wanted, p_plate, p_from, p_to, interval '100 years',
+                                         params);
+    IF refusal.outcome IS NOT NULL THEN RETURN refusal; END IF;
     SELECT coalesce(jsonb_agg(alpr.read_json(r) || jsonb_build_object('logically_deleted_at', r.logically_deleted_at)
                               ORDER BY r.read_at), '[]'),
            count(*), count(r.logically_deleted_at)

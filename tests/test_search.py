@@ -77,7 +77,7 @@ def test_partial_plate_search_equals_the_oracle(analyst_case, all_reads, data):
     if sum(1 for t in tokens if t not in "?*") < 3:
         tokens[:3] = list(plate[:3])
     pattern = "".join(tokens)
-    days = data.draw(st.integers(5, 400))
+    days = data.draw(st.integers(5, 182))  # longer partial-plate windows need a supervisor's approval (test_review)
     start, end = END - timedelta(days=days), END - timedelta(days=data.draw(st.integers(0, 4)))
     parsed = parse_pattern(pattern)
     expected = {read_id for read_id, p, at, _, _ in all_reads
@@ -89,7 +89,7 @@ def test_partial_plate_search_equals_the_oracle(analyst_case, all_reads, data):
 def test_area_filter_equals_the_oracle(analyst_case, all_reads):
     plan = scenarios(END)
     scene = plan.scenes[1]
-    start, end = END - timedelta(days=200), END
+    start, end = END - timedelta(days=150), END
     area = {"type": "circle", "lat": scene.lat, "lon": scene.lon, "radius_m": 800}
     result = analyst_case.search_plates("7*", start, end, area=area)
     expected = {read_id for read_id, p, at, lat, lon in all_reads
