@@ -21,6 +21,11 @@ LANGUAGE sql STABLE AS $$
                       GROUP BY case_number HAVING count(DISTINCT db_user) >= 5),
     plate_cases AS (SELECT parameters ->> 'plate' AS plate FROM log WHERE parameters ? 'plate' AND case_number IS NOT NULL
                     GROUP BY 1 HAVING count(DISTINCT case_number) >= 3),
+    case_plates AS (  -- one case used to look up very many different plates
+        SELECT case_number, count(DISTINCT parameters ->> 'plate') AS plates, max(audit_id) AS last_id FROM log
+        WHERE parameters ? 'plate' AND case_number IS NOT NULL AND outcome = 'granted'
+        GROUP BY 1 HAVING count(DISTINCT parameters ->> 'plate')
+                          >= coalesce((alpr.policy() -> 'audit' ->> 'case_plate_limit')::int, 50)),
     busy_hours AS (  -- data calls per user per hour, against that user's usual hour in the 90 days before
         SELECT l.db_user, date_trunc('hour', l.logged_at) AS hour, count(*) AS calls, max(l.audit_id) AS last_id
         FROM log l WHERE l.access_id IS NOT NULL AND l.function_name <> 'open_access'
@@ -59,6 +64,10 @@ LANGUAGE sql STABLE AS $$
     SELECT l.audit_id, 'plate_under_many_cases', alpr.flag_weight('plate_under_many_cases', 5),
            format('plate %s was looked up under 3 or more cases', l.parameters ->> 'plate')
     FROM log l JOIN plate_cases p ON p.plate = l.parameters ->> 'plate'
+    UNION ALL
+    SELECT c.last_id, 'case_many_plates', alpr.flag_weight('case_many_plates', 3),
+           format('%s different plates were looked up under case %s', c.plates, c.case_number)
+    FROM case_plates c
     UNION ALL
     SELECT audit_id, 'deleted_data_search', alpr.flag_weight('deleted_data_search', 6), 'searched logically deleted data'
     FROM log WHERE 'deleted_data_search' = ANY (flags)

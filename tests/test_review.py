@@ -113,6 +113,19 @@ def test_unusual_volume_is_flagged_for_that_user_only(new_analyst, connect_as, c
     assert any(f"{limit} data queries in one hour" in text for text in flagged["why"].iloc[0])
 
 
+def test_a_case_used_for_very_many_plates_is_flagged(connect_as, cases):
+    start = datetime.now(UTC)
+    case = connect_as("investigator_ito").open_case(cases[0], "criminal_investigation",
+                                                    "Shooting series: every plate a witness half remembered")
+    limit = PROFILE.data["audit"]["case_plate_limit"]
+    last = None
+    for number in range(limit):
+        last = case.plate_history(f"9ZZZ{number:03d}", END - timedelta(days=7), END)
+    queue = _queue_since(connect_as, start)
+    assert _flagged(queue, "case_many_plates") == {last.audit_id}
+    assert not _flagged(queue, "unusual_volume")  # fewer calls than the hourly limit
+
+
 def test_a_query_far_above_the_usual_scope_is_flagged_as_disproportionate(connect_as, cases):
     case = connect_as("analyst_avery").open_case(cases[0], "criminal_investigation",
                                                  "Shooting series: canvass of the garages on the block")
