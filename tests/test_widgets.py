@@ -48,7 +48,10 @@ def test_plate_search_within_a_typed_polygon(connect_as, cases):
     search.polygon.value = "33.0, -118.0\n33.0"
     search.search()
     assert "corner 2" in search.status.value
-    search.polygon.value = "33.70, -118.30\n33.70, -118.05\n33.90, -118.05\n33.90, -118.30"
+    search.polygon.value = "33.70, -118.30\n33.70, -118.05\n33.90, -118.05\n33.90, -118.30"  # ~560 km2
+    search.search()
+    assert "prior approval" in search.status.value
+    search.polygon.value = "33.765, -118.185\n33.765, -118.145\n33.815, -118.145\n33.815, -118.185"
     assert len(search.search()) > 0
 
 
