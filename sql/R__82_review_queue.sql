@@ -21,11 +21,14 @@ LANGUAGE sql STABLE AS $$
                       GROUP BY case_number HAVING count(DISTINCT db_user) >= 5),
     plate_cases AS (SELECT parameters ->> 'plate' AS plate FROM log WHERE parameters ? 'plate' AND case_number IS NOT NULL
                     GROUP BY 1 HAVING count(DISTINCT case_number) >= 3),
-    case_plates AS (  -- one case used to look up very many different plates
-        SELECT case_number, count(DISTINCT parameters ->> 'plate') AS plates, max(audit_id) AS last_id FROM log
-        WHERE parameters ? 'plate' AND case_number IS NOT NULL AND outcome = 'granted'
-        GROUP BY 1 HAVING count(DISTINCT parameters ->> 'plate')
-                          >= coalesce((alpr.policy() -> 'audit' ->> 'case_plate_limit')::int, 50)),
+    case_plates AS (  -- one case used to look up very many different plates: flag the lookup that reached the limit
+        SELECT case_number, first_id AS crossing_id, plates FROM (
+            SELECT case_number, first_id, row_number() OVER (PARTITION BY case_number ORDER BY first_id) AS nth,
+                   count(*) OVER (PARTITION BY case_number) AS plates
+            FROM (SELECT case_number, parameters ->> 'plate' AS plate, min(audit_id) AS first_id FROM log
+                  WHERE parameters ? 'plate' AND case_number IS NOT NULL AND outcome = 'granted'
+                  GROUP BY 1, 2) firsts) ranked
+        WHERE nth = coalesce((alpr.policy() -> 'audit' ->> 'case_plate_limit')::int, 50)),
     busy_hours AS (  -- data calls per user per hour, against that user's usual hour in the 90 days before
         SELECT l.db_user, date_trunc('hour', l.logged_at) AS hour, count(*) AS calls, max(l.audit_id) AS last_id
         FROM log l WHERE l.access_id IS NOT NULL AND l.function_name <> 'open_access'
@@ -65,8 +68,8 @@ LANGUAGE sql STABLE AS $$
            format('plate %s was looked up under 3 or more cases', l.parameters ->> 'plate')
     FROM log l JOIN plate_cases p ON p.plate = l.parameters ->> 'plate'
     UNION ALL
-    SELECT c.last_id, 'case_many_plates', alpr.flag_weight('case_many_plates', 3),
-           format('%s different plates were looked up under case %s', c.plates, c.case_number)
+    SELECT c.crossing_id, 'case_many_plates', alpr.flag_weight('case_many_plates', 3),
+           format('%s different plates were looked up under case %s (the limit was reached here)', c.plates, c.case_number)
     FROM case_plates c
     UNION ALL
     SELECT audit_id, 'deleted_data_search', alpr.flag_weight('deleted_data_search', 6), 'searched logically deleted data'
@@ -101,7 +104,8 @@ LANGUAGE sql STABLE AS $$
                   coalesce(v.ratio_to_agency, 0), coalesce(v.ratio_to_user, 0), replace(v.function_name, '_', ' '),
                   coalesce(v.area_km2, 0), coalesce(v.window_hours, 0))
     FROM alpr.scope_view(p_from, p_to) v, scope_factor f
-    WHERE v.baseline_queries >= 10 AND v.approval_id IS NULL
+    -- one vehicle's history over a long window is ordinary; sweeps over areas and patterns are what grow
+    WHERE v.function_name <> 'plate_history' AND v.baseline_queries >= 10 AND v.approval_id IS NULL
       AND (v.ratio_to_agency >= f.factor OR (v.ratio_to_user >= f.factor AND v.ratio_to_agency >= f.factor / 2))
 $$;
 

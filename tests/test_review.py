@@ -118,11 +118,10 @@ def test_a_case_used_for_very_many_plates_is_flagged(connect_as, cases):
     case = connect_as("investigator_ito").open_case(cases[0], "criminal_investigation",
                                                     "Shooting series: every plate a witness half remembered")
     limit = PROFILE.data["audit"]["case_plate_limit"]
-    last = None
-    for number in range(limit):
-        last = case.plate_history(f"9ZZZ{number:03d}", END - timedelta(days=7), END)
+    lookups = [case.plate_history(f"9ZZZ{number:03d}", END - timedelta(days=7), END).audit_id for number in range(limit)]
+    case.plate_history(PLAN.suspect_plate, END - timedelta(days=7), END)
     queue = _queue_since(connect_as, start)
-    assert _flagged(queue, "case_many_plates") == {last.audit_id}
+    assert _flagged(queue, "case_many_plates") == {lookups[-1]}  # where the limit was reached
     assert not _flagged(queue, "unusual_volume")  # fewer calls than the hourly limit
 
 
@@ -257,3 +256,19 @@ def test_audit_review_widget_shows_chain_log_queue_and_map(connect_as, analyst_c
     review.sign_off()
     assert "signed off" in review.signoff_status.value
     assert bool(review.queue.loc[review.queue["audit_id"] == audit_id, "signed_off"].iloc[0])
+
+
+def test_the_sample_citys_planted_history_raises_each_flag_on_its_example(settings, connect_as, cases):
+    from workbench.sample.activity import plant_audit_history
+
+    start = datetime.now(UTC)
+    history = plant_audit_history(settings, PROFILE, END)
+    queue = _queue_since(connect_as, start)
+    expected = {"deactivated_account", "boilerplate_justification", "sensitive_place", "over_scope",
+                "disproportionate_scope", "case_many_plates", "foreign_access_id", "plate_under_many_cases",
+                "deleted_data_search"}
+    assert set(history.planted) == expected
+    for flag, audit_ids in history.planted.items():
+        assert set(audit_ids) <= _flagged(queue, flag), flag
+    ordinary = queue[queue["audit_id"].isin(history.ordinary)]
+    assert all(set(flags) <= {"unusual_hour"} for flags in ordinary["flags"]), ordinary[["audit_id", "flags", "why"]].to_dict("records")

@@ -63,7 +63,26 @@ def _sample_load(args: argparse.Namespace) -> int:
     else:
         print(f"loaded {report.reads} reads in {report.total_seconds:.1f} s "
               f"(COPY {report.reads_per_second:,.0f} reads/s)")
+    _plant_history(settings)
     return 0
+
+
+def _plant_history(settings) -> None:
+    """Once, into an unused workbench: the demo people's casework and planted misuse, through the audited api."""
+    from .sample.activity import plant_audit_history
+
+    connection = migrate.connect_raw(db.admin_url(settings))
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(migrate.sql_file("queries/sample_state.sql"))
+            end_date, audit_records = cursor.fetchone()
+    finally:
+        connection.close()
+    if end_date is None or audit_records:
+        return
+    history = plant_audit_history(settings, profile_from_settings(settings), end_date)
+    print(f"audit history: {len(history.ordinary)} ordinary calls and planted examples of "
+          f"{len(history.planted)} review flags ({', '.join(sorted(history.planted))})")
 
 
 def _retention_run(args: argparse.Namespace) -> int:
