@@ -272,3 +272,22 @@ def test_the_sample_citys_planted_history_raises_each_flag_on_its_example(settin
         assert set(audit_ids) <= _flagged(queue, flag), flag
     ordinary = queue[queue["audit_id"].isin(history.ordinary)]
     assert all(set(flags) <= {"unusual_hour"} for flags in ordinary["flags"]), ordinary[["audit_id", "flags", "why"]].to_dict("records")
+
+
+def test_report_command_line_writes_the_public_report(settings, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "transparency.html"
+    done = subprocess.run([sys.executable, "-m", "workbench", "report", "transparency", "--user", "supervisor_sato",
+                           "--from", "2026-01-01", "--out", str(out)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "WORKBENCH_DATABASE": settings.database,
+                               "WORKBENCH_PASSWORD": PASSWORDS["supervisor_sato"]})
+    assert done.returncode == 0, done.stderr
+    assert "ALPR public transparency report" in out.read_text() and "analyst_avery" not in out.read_text()
+    refused = subprocess.run([sys.executable, "-m", "workbench", "report", "audit", "--user", "analyst_avery",
+                              "--out", str(tmp_path / "no.html")], capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "WORKBENCH_DATABASE": settings.database,
+                                  "WORKBENCH_PASSWORD": PASSWORDS["analyst_avery"]})
+    assert refused.returncode != 0 and "permission denied" in refused.stderr
