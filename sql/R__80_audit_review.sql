@@ -4,7 +4,9 @@ SET LOCAL ROLE alpr_owner;
 
 CREATE OR REPLACE FUNCTION api.audit_review(p_from timestamptz, p_to timestamptz, p_filters jsonb DEFAULT '{}')
 RETURNS api.call_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+SET jit = off  -- measured: compiling these large aggregate queries cost 2.5 s of a 3.4 s queue
+AS $$
 DECLARE
     filters jsonb := coalesce(p_filters, '{}');
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to, 'filters', filters);

@@ -186,7 +186,9 @@ $$;
 
 CREATE OR REPLACE FUNCTION api.proportionality(p_from timestamptz, p_to timestamptz)
 RETURNS api.call_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+SET jit = off  -- measured: compiling these large aggregate queries cost 2.5 s of a 3.4 s queue
+AS $$
 DECLARE
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to);
     payload jsonb;
