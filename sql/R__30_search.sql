@@ -300,7 +300,9 @@ CREATE OR REPLACE FUNCTION api.search_plates(p_access_id uuid, p_pattern text, p
                                              p_lookalike boolean DEFAULT false, p_max_mistakes integer DEFAULT 0,
                                              p_area jsonb DEFAULT NULL, p_filters jsonb DEFAULT '{}')
 RETURNS api.call_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+SET jit = off  -- these index lookups take milliseconds; JIT compiling them took longer (benchmarks/search.py)
+AS $$
 DECLARE
     policy jsonb := alpr.policy();
     search jsonb := policy -> 'search';
@@ -427,7 +429,9 @@ $$;
 CREATE OR REPLACE FUNCTION api.plate_history(p_access_id uuid, p_plate text, p_from timestamptz, p_to timestamptz,
                                              p_lookalike boolean DEFAULT false)
 RETURNS api.call_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+SET jit = off  -- these index lookups take milliseconds; JIT compiling them took longer (benchmarks/search.py)
+AS $$
 DECLARE
     policy jsonb := alpr.policy();
     wanted_plate text := alpr.normalize_plate(p_plate);
@@ -474,7 +478,9 @@ $$;
 CREATE OR REPLACE FUNCTION api.canvass(p_access_id uuid, p_scenes jsonb, p_min_scenes integer DEFAULT 2,
                                        p_filters jsonb DEFAULT '{}')
 RETURNS api.call_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+SET jit = off  -- these index lookups take milliseconds; JIT compiling them took longer (benchmarks/search.py)
+AS $$
 DECLARE
     policy jsonb := alpr.policy();
     search jsonb := policy -> 'search';
