@@ -97,8 +97,13 @@ def test_searches_near_a_sensitive_place_are_flagged_and_ordinary_ones_are_not(c
 
 
 def test_unusual_volume_is_flagged_for_that_user_only(new_analyst, connect_as, cases):
+    import time
+
     login, newcomer = new_analyst  # no history: the profile's hourly limit is the bar
     newcomer.submit_training(_right_answers(), kind="initial")
+    now = datetime.now(UTC)
+    if now.minute == 59 and now.second > 20:  # the flag counts calls per clock hour: keep them in one
+        time.sleep(61 - now.second)
     start = datetime.now(UTC)
     busy = newcomer.open_case(cases[0], "criminal_investigation", "Shooting series: checking every plate from the tow list")
     calm = connect_as("analyst_avery").open_case(cases[0], "criminal_investigation",
