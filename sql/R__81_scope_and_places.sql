@@ -160,11 +160,11 @@ LANGUAGE sql STABLE AS $$
         FROM alpr.audit_log a
         WHERE a.logged_at >= p_to - interval '90 days' AND a.logged_at < p_to AND a.outcome = 'granted'
           AND a.function_name IN ('search_plates', 'canvass', 'plate_history')),
-    agency AS (
+    agency AS MATERIALIZED (  -- computed once: inlined, the planner may rerun it per query row
         SELECT s.function_name, percentile_cont(0.5) WITHIN GROUP (ORDER BY s.area_km2) AS area,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY s.window_hours) AS hours, count(*) AS n
         FROM scoped s GROUP BY s.function_name),
-    per_user AS (
+    per_user AS MATERIALIZED (
         SELECT s.db_user, s.function_name, percentile_cont(0.5) WITHIN GROUP (ORDER BY s.area_km2) AS area,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY s.window_hours) AS hours, count(*) AS n
         FROM scoped s GROUP BY s.db_user, s.function_name),

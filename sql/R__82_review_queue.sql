@@ -2,17 +2,15 @@
 -- risk score; a sign-off with a finding is recorded (and audited). Supervisors and administrators.
 SET LOCAL ROLE alpr_owner;
 
--- A flag's weight: the profile's (audit.flag_weights) or the default given here.
-CREATE OR REPLACE FUNCTION alpr.flag_weight(p_flag text, p_default integer) RETURNS integer
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce((alpr.policy() -> 'audit' -> 'flag_weights' ->> p_flag)::integer, p_default)
-$$;
+-- Weights were read per flagged row by this helper; audit_flags now reads the profile once.
+DROP FUNCTION IF EXISTS alpr.flag_weight(text, integer);
 
 -- Flags of the audit records in a window, one row per (record, flag), with its weight and reason.
 CREATE OR REPLACE FUNCTION alpr.audit_flags(p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (audit_id bigint, flag text, weight integer, explanation text)
 LANGUAGE sql STABLE AS $$
-    WITH log AS (SELECT * FROM alpr.audit_log WHERE logged_at >= p_from AND logged_at < p_to),
+    WITH settings AS (SELECT alpr.policy() -> 'audit' AS audit),  -- read once, not per flagged row
+    log AS (SELECT * FROM alpr.audit_log WHERE logged_at >= p_from AND logged_at < p_to),
     boilerplate AS (  -- the same justification typed for many different cases by one user
         SELECT db_user, justification FROM log
         WHERE function_name = 'open_access' AND justification IS NOT NULL
@@ -28,7 +26,7 @@ LANGUAGE sql STABLE AS $$
             FROM (SELECT case_number, parameters ->> 'plate' AS plate, min(audit_id) AS first_id FROM log
                   WHERE parameters ? 'plate' AND case_number IS NOT NULL AND outcome = 'granted'
                   GROUP BY 1, 2) firsts) ranked
-        WHERE nth = coalesce((alpr.policy() -> 'audit' ->> 'case_plate_limit')::int, 50)),
+        WHERE nth = (SELECT coalesce((audit ->> 'case_plate_limit')::int, 50) FROM settings)),
     busy_hours AS (  -- data calls per user per hour, against that user's usual hour in the 90 days before
         SELECT l.db_user, date_trunc('hour', l.logged_at) AS hour, count(*) AS calls, max(l.audit_id) AS last_id
         FROM log l WHERE l.access_id IS NOT NULL AND l.function_name <> 'open_access'
@@ -42,71 +40,74 @@ LANGUAGE sql STABLE AS $$
               AND a.logged_at >= p_from - interval '90 days' AND a.logged_at < p_from
             GROUP BY date_trunc('hour', a.logged_at)) h ON true
         GROUP BY b.db_user),
-    volume_limit AS (SELECT coalesce((alpr.policy() -> 'audit' ->> 'unusual_calls_per_hour')::int, 60) AS calls),
-    scope_factor AS (SELECT coalesce((alpr.policy() -> 'audit' ->> 'scope_factor')::numeric, 10) AS factor)
-    SELECT audit_id, 'deactivated_account', alpr.flag_weight('deactivated_account', 10),
-           'a deactivated account tried to get data (Professional Standards review)'
-    FROM log WHERE 'professional_standards_review' = ANY (flags)
-    UNION ALL
-    SELECT audit_id, 'denied', alpr.flag_weight('denied', 3), format('refused: %s', coalesce(reason, 'denied')) FROM log
-    WHERE outcome = 'denied' AND NOT 'professional_standards_review' = ANY (flags)
-    UNION ALL
-    SELECT audit_id, 'foreign_access_id', alpr.flag_weight('foreign_access_id', 8),
-           'used an access id that belongs to another login' FROM log
-    WHERE 'foreign_access_id' = ANY (flags)
-    UNION ALL
-    SELECT l.audit_id, 'boilerplate_justification', alpr.flag_weight('boilerplate_justification', 4),
-           format('the same justification was given for %s or more cases', 3)
-    FROM log l JOIN boilerplate b ON b.db_user = l.db_user AND b.justification = l.justification
-    WHERE l.function_name = 'open_access'
-    UNION ALL
-    SELECT l.audit_id, 'case_used_by_many', alpr.flag_weight('case_used_by_many', 4),
-           format('case %s was used by 5 or more people', l.case_number)
-    FROM log l JOIN crowded_cases c ON c.case_number = l.case_number WHERE l.function_name = 'open_access'
-    UNION ALL
-    SELECT l.audit_id, 'plate_under_many_cases', alpr.flag_weight('plate_under_many_cases', 5),
-           format('plate %s was looked up under 3 or more cases', l.parameters ->> 'plate')
-    FROM log l JOIN plate_cases p ON p.plate = l.parameters ->> 'plate'
-    UNION ALL
-    SELECT c.crossing_id, 'case_many_plates', alpr.flag_weight('case_many_plates', 3),
-           format('%s different plates were looked up under case %s (the limit was reached here)', c.plates, c.case_number)
-    FROM case_plates c
-    UNION ALL
-    SELECT audit_id, 'deleted_data_search', alpr.flag_weight('deleted_data_search', 6), 'searched logically deleted data'
-    FROM log WHERE 'deleted_data_search' = ANY (flags)
-    UNION ALL
-    SELECT audit_id, 'export', alpr.flag_weight('export', 2),
-           format('data left the system (%s)', coalesce(parameters ->> 'format', 'export')) FROM log
-    WHERE function_name IN ('export', 'sharing_export') AND outcome = 'granted'
-    UNION ALL
-    SELECT audit_id, 'unusual_hour', alpr.flag_weight('unusual_hour', 2), 'query between midnight and 5 am, agency time'
-    FROM log
-    WHERE outcome = 'granted' AND access_id IS NOT NULL
-      AND extract(hour FROM logged_at AT TIME ZONE 'America/Los_Angeles') < 5
-    UNION ALL
-    SELECT b.last_id, 'unusual_volume', alpr.flag_weight('unusual_volume', 3),
-           format('%s data queries in one hour (this user''s usual: %s per active hour)', b.calls, round(u.per_hour, 1))
-    FROM busy_hours b JOIN usual u USING (db_user), volume_limit v
-    WHERE b.calls >= greatest(v.calls, 3 * u.per_hour)
-    UNION ALL
-    SELECT audit_id, 'sensitive_place', alpr.flag_weight('sensitive_place', 5),
-           format('the area searched is near %s: searches must not monitor First Amendment activity',
-                  (SELECT string_agg(value, ', ') FROM jsonb_array_elements_text(scope -> 'sensitive_places')))
-    FROM log WHERE 'sensitive_place' = ANY (flags)
-    UNION ALL
-    SELECT audit_id, 'over_scope', alpr.flag_weight('over_scope', 4),
-           CASE WHEN outcome = 'denied' THEN 'tried a query above the approval thresholds without an approval'
-                ELSE 'ran a query above the approval thresholds (this policy flags rather than requires approval)' END
-    FROM log WHERE 'over_scope' = ANY (flags)
-    UNION ALL
-    SELECT v.audit_id, 'disproportionate_scope', alpr.flag_weight('disproportionate_scope', 3),
-           format('scope %s times the agency''s usual and %s times this user''s usual %s (area %s km2, %s hours)',
-                  coalesce(v.ratio_to_agency, 0), coalesce(v.ratio_to_user, 0), replace(v.function_name, '_', ' '),
-                  coalesce(v.area_km2, 0), coalesce(v.window_hours, 0))
-    FROM alpr.scope_view(p_from, p_to) v, scope_factor f
-    -- one vehicle's history over a long window is ordinary; sweeps over areas and patterns are what grow
-    WHERE v.function_name <> 'plate_history' AND v.baseline_queries >= 10 AND v.approval_id IS NULL
-      AND (v.ratio_to_agency >= f.factor OR (v.ratio_to_user >= f.factor AND v.ratio_to_agency >= f.factor / 2))
+    raised AS (  -- (record, flag, default weight, reason); the profile's [audit.flag_weights] override below
+        SELECT audit_id, 'deactivated_account' AS flag, 10 AS default_weight,
+               'a deactivated account tried to get data (Professional Standards review)' AS explanation
+        FROM log WHERE 'professional_standards_review' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'denied', 3, format('refused: %s', coalesce(reason, 'denied')) FROM log
+        WHERE outcome = 'denied' AND NOT 'professional_standards_review' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'foreign_access_id', 8,
+               'used an access id that belongs to another login' FROM log
+        WHERE 'foreign_access_id' = ANY (flags)
+        UNION ALL
+        SELECT l.audit_id, 'boilerplate_justification', 4,
+               format('the same justification was given for %s or more cases', 3)
+        FROM log l JOIN boilerplate b ON b.db_user = l.db_user AND b.justification = l.justification
+        WHERE l.function_name = 'open_access'
+        UNION ALL
+        SELECT l.audit_id, 'case_used_by_many', 4,
+               format('case %s was used by 5 or more people', l.case_number)
+        FROM log l JOIN crowded_cases c ON c.case_number = l.case_number WHERE l.function_name = 'open_access'
+        UNION ALL
+        SELECT l.audit_id, 'plate_under_many_cases', 5,
+               format('plate %s was looked up under 3 or more cases', l.parameters ->> 'plate')
+        FROM log l JOIN plate_cases p ON p.plate = l.parameters ->> 'plate'
+        UNION ALL
+        SELECT c.crossing_id, 'case_many_plates', 3,
+               format('%s different plates were looked up under case %s (the limit was reached here)', c.plates, c.case_number)
+        FROM case_plates c
+        UNION ALL
+        SELECT audit_id, 'deleted_data_search', 6, 'searched logically deleted data'
+        FROM log WHERE 'deleted_data_search' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'export', 2,
+               format('data left the system (%s)', coalesce(parameters ->> 'format', 'export')) FROM log
+        WHERE function_name IN ('export', 'sharing_export') AND outcome = 'granted'
+        UNION ALL
+        SELECT audit_id, 'unusual_hour', 2, 'query between midnight and 5 am, agency time'
+        FROM log
+        WHERE outcome = 'granted' AND access_id IS NOT NULL
+          AND extract(hour FROM logged_at AT TIME ZONE 'America/Los_Angeles') < 5
+        UNION ALL
+        SELECT b.last_id, 'unusual_volume', 3,
+               format('%s data queries in one hour (this user''s usual: %s per active hour)', b.calls, round(u.per_hour, 1))
+        FROM busy_hours b JOIN usual u USING (db_user), settings s
+        WHERE b.calls >= greatest(coalesce((s.audit ->> 'unusual_calls_per_hour')::int, 60), 3 * u.per_hour)
+        UNION ALL
+        SELECT audit_id, 'sensitive_place', 5,
+               format('the area searched is near %s: searches must not monitor First Amendment activity',
+                      (SELECT string_agg(value, ', ') FROM jsonb_array_elements_text(scope -> 'sensitive_places')))
+        FROM log WHERE 'sensitive_place' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'over_scope', 4,
+               CASE WHEN outcome = 'denied' THEN 'tried a query above the approval thresholds without an approval'
+                    ELSE 'ran a query above the approval thresholds (this policy flags rather than requires approval)' END
+        FROM log WHERE 'over_scope' = ANY (flags)
+        UNION ALL
+        SELECT v.audit_id, 'disproportionate_scope', 3,
+               format('scope %s times the agency''s usual and %s times this user''s usual %s (area %s km2, %s hours)',
+                      coalesce(v.ratio_to_agency, 0), coalesce(v.ratio_to_user, 0), replace(v.function_name, '_', ' '),
+                      coalesce(v.area_km2, 0), coalesce(v.window_hours, 0))
+        FROM alpr.scope_view(p_from, p_to) v,
+             (SELECT coalesce((audit ->> 'scope_factor')::numeric, 10) AS factor FROM settings) f
+        -- one vehicle's history over a long window is ordinary; sweeps over areas and patterns are what grow
+        WHERE v.function_name <> 'plate_history' AND v.baseline_queries >= 10 AND v.approval_id IS NULL
+          AND (v.ratio_to_agency >= f.factor OR (v.ratio_to_user >= f.factor AND v.ratio_to_agency >= f.factor / 2))
+    )
+    SELECT r.audit_id, r.flag, coalesce((s.audit -> 'flag_weights' ->> r.flag)::integer, r.default_weight), r.explanation
+    FROM raised r, settings s
 $$;
 
 CREATE OR REPLACE FUNCTION api.review_queue(p_from timestamptz, p_to timestamptz)
