@@ -29,23 +29,22 @@ DECLARE
     passed boolean;
     quiz_version text;
     review jsonb;
+    problem text;
 BEGIN
     who := alpr.require_role(ARRAY['data_user', 'administrator', 'supervisor', 'trainer'], 'submit_training', params);
     IF who IS NULL THEN
         RETURN jsonb_build_object('outcome', 'denied', 'message', 'no active workbench account for this login');
     END IF;
-    IF p_kind IS NULL OR p_kind NOT IN ('initial', 'refresher', 'reorientation') THEN
-        PERFORM alpr.admin_result('submit_training', params, false, 'kind must be initial, refresher or reorientation');
-        RETURN jsonb_build_object('outcome', 'denied', 'message', 'kind must be initial, refresher or reorientation');
-    END IF;
     SELECT count(*), max(version) INTO total, quiz_version FROM alpr.training_questions;
-    IF total = 0 THEN
-        PERFORM alpr.admin_result('submit_training', params, false, 'no quiz is loaded for this profile');
-        RETURN jsonb_build_object('outcome', 'denied', 'message', 'no quiz is loaded for this profile; ask an administrator');
-    END IF;
-    IF p_answers IS NULL OR jsonb_typeof(p_answers) <> 'object' THEN
-        PERFORM alpr.admin_result('submit_training', params, false, 'answers must map question numbers to choices');
-        RETURN jsonb_build_object('outcome', 'denied', 'message', 'answers must be {"question number": choice index}');
+    problem := CASE
+        WHEN p_kind IS NULL OR p_kind NOT IN ('initial', 'refresher', 'reorientation')
+            THEN 'kind must be initial, refresher or reorientation'
+        WHEN total = 0 THEN 'no quiz is loaded for this profile; ask an administrator'
+        WHEN p_answers IS NULL OR jsonb_typeof(p_answers) <> 'object'
+            THEN 'answers must be {"question number": choice index}' END;
+    IF problem IS NOT NULL THEN  -- refused, and the refusal audited, the same way for each reason
+        PERFORM alpr.admin_result('submit_training', params, false, problem);
+        RETURN jsonb_build_object('outcome', 'denied', 'message', problem);
     END IF;
     SELECT count(*) FILTER (WHERE CASE WHEN (p_answers ->> q.question_no::text) ~ '^[0-9]{1,3}$'
                                        THEN (p_answers ->> q.question_no::text)::int END = q.answer),
