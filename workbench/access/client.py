@@ -136,8 +136,7 @@ class Workbench:
         return rows[0].end_date if rows else None
 
     def cameras(self):
-        import pandas as pd
-        return pd.DataFrame([dict(r._mapping) for r in self._call("cameras")])
+        return self._table("cameras")
 
     def verify_audit_chain(self) -> ChainCheck:
         row = self._call("verify_audit_chain")[0]
@@ -154,6 +153,22 @@ class Workbench:
         row = self._call(name, **params)[0]
         _raise_for(row)
         return row, self._call("fetch_result", result_id=str(row.result_id))[0].payload
+
+    def _table(self, name: str, /, **params: Any):
+        """The rows a function returns directly (registries, no ALPR reads) as a DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame([dict(r._mapping) for r in self._call(name, **params)])
+
+    def _log_frame(self, name: str, /, **params: Any):
+        """An audited review's rows as a DataFrame, ``logged_at`` as UTC timestamps."""
+        import pandas as pd
+
+        _, payload = self._fetch(name, **params)
+        frame = pd.DataFrame(payload)
+        if not frame.empty:
+            frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
+        return frame
 
     def create_user(self, login: str, full_name: str, role: str, password: str | None = None) -> str:
         return self._admin("admin_create_user", login=login, full_name=full_name, role=role, password=password)
@@ -176,14 +191,7 @@ class Workbench:
     def audit_log(self, start: datetime, end: datetime, **filters: Any):
         """Audit records in a window (supervisors, administrators); filters: user, case_number, purpose, outcome,
         function, plate (a plate or a pattern as typed). The review is itself audited; rows come only after that record commits."""
-        import pandas as pd
-
-        _, payload = self._fetch("audit_review", start=start.isoformat(), end=end.isoformat(),
-                                 filters=json.dumps(filters))
-        frame = pd.DataFrame(payload)
-        if not frame.empty:
-            frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
-        return frame
+        return self._log_frame("audit_review", start=start.isoformat(), end=end.isoformat(), filters=json.dumps(filters))
 
     def review_queue(self, start: datetime, end: datetime):
         """Flagged audit records, each flag explained, highest risk first (supervisors; the review is audited)."""
@@ -200,13 +208,7 @@ class Workbench:
     def proportionality(self, start: datetime, end: datetime):
         """Each search, canvass and plate history of the window beside its user's and the agency's usual scope
         (area, window), with the approval it ran under; largest ratio first (supervisors; audited)."""
-        import pandas as pd
-
-        _, payload = self._fetch("proportionality", start=start.isoformat(), end=end.isoformat())
-        frame = pd.DataFrame(payload)
-        if not frame.empty:
-            frame["logged_at"] = pd.to_datetime(frame["logged_at"], utc=True, format="ISO8601")
-        return frame
+        return self._log_frame("proportionality", start=start.isoformat(), end=end.isoformat())
 
     def scope_approvals(self, pending_only: bool = True):
         """Requests to run a query above the approval thresholds (supervisors; audited)."""
@@ -226,15 +228,11 @@ class Workbench:
                            radius_m=float(radius_m))
 
     def sensitive_places(self):
-        import pandas as pd
-
-        return pd.DataFrame([dict(r._mapping) for r in self._call("sensitive_places")])
+        return self._table("sensitive_places")
 
     def training_quiz(self):
         """The profile's quiz: questions and choices, no answers (the database grades them)."""
-        import pandas as pd
-
-        return pd.DataFrame([dict(r._mapping) for r in self._call("training_quiz")])
+        return self._table("training_quiz")
 
     def submit_training(self, answers: dict[int, int], kind: str = "initial") -> dict[str, Any]:
         """Submit quiz answers ({question number: choice index}); the database grades them and, on a pass,
@@ -279,9 +277,7 @@ class Workbench:
 
     def legal_holds_due(self, days: int = 60):
         """Active holds whose two-yearly re-verification falls within ``days`` (no plate numbers)."""
-        import pandas as pd
-
-        return pd.DataFrame([dict(r._mapping) for r in self._call("legal_holds_due", days=int(days))])
+        return self._table("legal_holds_due", days=int(days))
 
     def import_hotlist(self, name: str, source: str, entries: str | Path | Any) -> str:
         """Import a hot list (CSV path or DataFrame: plate, state, reason, source, expires_at); administrators."""
