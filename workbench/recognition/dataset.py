@@ -52,8 +52,13 @@ def load_labelled_photos(folder: Path) -> list[LabelledPhoto]:
     return photos
 
 
-def plate_crop(image: np.ndarray, box: tuple[int, int, int, int], margin_x: float = 0.06,
-               margin_y: float = 0.12) -> np.ndarray:
+# The margin around a tight labelled box that the recognizer is validated with (and trained around).
+PLATE_MARGIN_X = 0.06
+PLATE_MARGIN_Y = 0.12
+
+
+def plate_crop(image: np.ndarray, box: tuple[int, int, int, int], margin_x: float = PLATE_MARGIN_X,
+               margin_y: float = PLATE_MARGIN_Y) -> np.ndarray:
     """The plate (box: x, y, width, height) with the margin the recognizer is validated with."""
     x, y, w, h = box
     x0, y0 = max(0, int(x - w * margin_x)), max(0, int(y - h * margin_y))
@@ -76,7 +81,7 @@ def training_crops(photos: list[LabelledPhoto], context: float = 0.4, max_height
         cut = cut_boxes[index] if cut_boxes is not None else None
         if cut is None:
             x, y, w, h = photo.box
-            cut = (x - w * 0.06, y - h * 0.12, w * 1.12, h * 1.24)
+            cut = (x - w * PLATE_MARGIN_X, y - h * PLATE_MARGIN_Y, w * (1 + 2 * PLATE_MARGIN_X), h * (1 + 2 * PLATE_MARGIN_Y))
         x, y, w, h = cut
         x0, y0 = max(0, int(x - w * context)), max(0, int(y - h * context))
         x1, y1 = min(image.shape[1], int(x + w * (1 + context))), min(image.shape[0], int(y + h * (1 + context)))

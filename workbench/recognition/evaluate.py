@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from ..errors import FootageError
 from .dataset import IMAGE_SUFFIXES, LabelledPhoto, load_labelled_photos, plate_crop
 from .ocr import PlateReader
-from .pipeline import Recognizer, crop_box
+from .pipeline import Recognizer, crop_box, crop_rect
 from .synth import fold_us
 from .train import edit_distance
 
@@ -35,8 +35,6 @@ def detector_cut_boxes(photos: list[LabelledPhoto], recognizer: Recognizer, imag
     """For each photo, the crop the pipeline would cut (x, y, width, height) from the detector box that best
     overlaps the labelled one at ``image_size``; None where no box overlaps it by IoU >= 0.3. Training on
     these teaches the recognizer the framing it will actually get."""
-    from .pipeline import CROP_MARGIN_X, CROP_MARGIN_Y
-
     saved, recognizer.photo_image_size = recognizer.photo_image_size, image_size
     cuts: list[tuple[float, float, float, float] | None] = []
     try:
@@ -48,9 +46,8 @@ def detector_cut_boxes(photos: list[LabelledPhoto], recognizer: Recognizer, imag
             if not overlaps or max(overlaps) < 0.3:
                 cuts.append(None)
                 continue
-            x1, y1, x2, y2 = boxes[int(np.argmax(overlaps))]
-            pad_x, pad_y = (x2 - x1) * CROP_MARGIN_X, (y2 - y1) * CROP_MARGIN_Y
-            cuts.append((float(x1 - pad_x), float(y1 - pad_y), float(x2 - x1 + 2 * pad_x), float(y2 - y1 + 2 * pad_y)))
+            x1, y1, x2, y2 = crop_rect(boxes[int(np.argmax(overlaps))])
+            cuts.append((x1, y1, x2 - x1, y2 - y1))
     finally:
         recognizer.photo_image_size = saved
     return cuts

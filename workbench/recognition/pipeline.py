@@ -60,13 +60,21 @@ def sharpness(gray: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
+def crop_rect(box: np.ndarray, margin_x: float = CROP_MARGIN_X,
+              margin_y: float = CROP_MARGIN_Y) -> tuple[float, float, float, float]:
+    """The rectangle (x1, y1, x2, y2) read from a detector box (xyxy), widened (positive margins) or trimmed
+    (negative) per side: what the reader sees, and what training crops are cut to."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    pad_x, pad_y = (x2 - x1) * margin_x, (y2 - y1) * margin_y
+    return x1 - pad_x, y1 - pad_y, x2 + pad_x, y2 + pad_y
+
+
 def crop_box(image: np.ndarray, box: np.ndarray, margin_x: float = CROP_MARGIN_X,
              margin_y: float = CROP_MARGIN_Y) -> np.ndarray:
-    """The plate crop of a detector box (xyxy), widened (positive margins) or trimmed (negative) per side."""
-    x1, y1, x2, y2 = box
-    pad_x, pad_y = (x2 - x1) * margin_x, (y2 - y1) * margin_y
-    left, top = int(max(0, x1 - pad_x)), int(max(0, y1 - pad_y))
-    right, bottom = int(min(image.shape[1], x2 + pad_x)), int(min(image.shape[0], y2 + pad_y))
+    """The plate crop of a detector box (xyxy), as ``crop_rect`` draws it, inside the image."""
+    x1, y1, x2, y2 = crop_rect(box, margin_x, margin_y)
+    left, top = int(max(0, x1)), int(max(0, y1))
+    right, bottom = int(min(image.shape[1], x2)), int(min(image.shape[0], y2))
     return image[top:bottom, left:right].copy()
 
 
