@@ -75,6 +75,15 @@ def build_report(workbench: Any, kind: str, start: datetime, end: datetime, *, i
     return Report(kind, title, figures, chain, render(title, figures, chain, public))
 
 
+def chain_banner(check: Any) -> str:
+    """``verify_audit_chain``'s answer as a green or red banner naming the first broken record."""
+    colour = "#2e7d32" if check.ok else "#c62828"
+    state = "intact" if check.ok else f"BROKEN at record {check.first_broken_id}"
+    return (f'<div class="workbench-chain" style="background:{colour};color:white;padding:8px;font-weight:bold;'
+            f'margin:12px 0">Audit chain {state}: {check.records_checked} records checked. '
+            f"{html.escape(check.detail)}</div>")
+
+
 def _plot(series: pd.Series, title: str, color: str = "#1f4e79", horizontal: bool = True) -> str:
     import matplotlib
 
@@ -122,10 +131,7 @@ def render(title: str, figures: dict[str, Any], chain: Any | None, public: bool)
         f"{' &middot; no names or plate numbers' if public else ''}</p>",
     ]
     if chain is not None:
-        colour = "#2e7d32" if chain.ok else "#c62828"
-        state = "intact" if chain.ok else f"BROKEN at record {chain.first_broken_id}"
-        sections.append(f"<div class='chain' style='background:{colour}'>Audit log hash chain {state}: "
-                        f"{chain.records_checked} records checked. {html.escape(chain.detail)}</div>")
+        sections.append(chain_banner(chain))
     summary = pd.DataFrame([
         ("cases opened (granted)", sum((figures["cases_opened_by_purpose"] or {}).values())),
         ("data queries", int(searches["count"].sum()) if not searches.empty else 0),
@@ -169,7 +175,7 @@ def render(title: str, figures: dict[str, Any], chain: Any | None, public: bool)
             sections += ["<h2>Plates most queried (included on request)</h2>",
                          _table(pd.DataFrame(figures["plates_most_queried"]))]
     style = ("body{font-family:DejaVu Sans,Arial,sans-serif;max-width:960px;margin:24px auto;color:#222}"
-             "h1{color:#1f4e79}.meta{color:#555}.chain{color:white;padding:8px;font-weight:bold;margin:12px 0}"
+             "h1{color:#1f4e79}.meta{color:#555}"
              "table.figures{border-collapse:collapse;margin:8px 0}table.figures td,table.figures th"
              "{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}img{max-width:100%}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

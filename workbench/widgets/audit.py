@@ -4,7 +4,6 @@ Every call here is audited by the database (reviewing the log is itself logged).
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -12,6 +11,7 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 
 from ..maps import concentration_map
+from ..reports import chain_banner
 from ._common import SortableTable, Status, map_widget, running
 
 LOG_COLUMNS = ["audit_id", "logged_at", "db_user", "case_number", "purpose", "function_name", "outcome", "reason",
@@ -19,13 +19,6 @@ LOG_COLUMNS = ["audit_id", "logged_at", "db_user", "case_number", "purpose", "fu
 FUNCTIONS = ("", "open_access", "search_plates", "plate_history", "canvass", "read_image", "export", "hits",
              "verify_hit", "ingest_footage_reads", "sharing_export", "search_deleted", "legal_hold_request",
              "request_scope_approval")
-
-
-def _chain_banner(check: Any) -> str:
-    colour = "#2e7d32" if check.ok else "#c62828"
-    state = "intact" if check.ok else f"BROKEN at record {check.first_broken_id}"
-    return (f'<div class="workbench-chain" style="background:{colour};color:white;padding:8px;font-weight:bold">'
-            f"Audit chain {state}: {check.records_checked} records checked. {html.escape(check.detail)}</div>")
 
 
 def review_charts(log: Any) -> plt.Figure:
@@ -123,7 +116,7 @@ class AuditReview(w.VBox):
 
     def run(self):
         with running(self.status, self.run_button, "checking the chain and reading the log..."):
-            self.chain.value = _chain_banner(self.workbench.verify_audit_chain())
+            self.chain.value = chain_banner(self.workbench.verify_audit_chain())
             start, end = self.window()
             self.records = self.workbench.audit_log(start, end, **self.filters())
             log = self.records
