@@ -45,6 +45,19 @@ def _counts(url, cutoff_logical, cutoff_purge, held_plate):
     return counts
 
 
+def _most_deleted_plate(url) -> tuple[str, object, int, int]:
+    """The plate with the most logically deleted reads: (plate, its oldest read, deleted reads, visible reads)."""
+    connection = migrate.connect_raw(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT plate, min(read_at), count(*) FROM alpr.reads WHERE logically_deleted_at IS NOT NULL "
+                       "GROUP BY plate ORDER BY count(*) DESC, plate LIMIT 1")
+        plate, oldest, deleted = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM alpr.reads WHERE plate = %s AND logically_deleted_at IS NULL", (plate,))
+        visible = cursor.fetchone()[0]
+    connection.close()
+    return plate, oldest, deleted, visible
+
+
 def _retained(store, seed: int):
     """LAPD profile, a fresh sample, one retention run; returns (url, settings, profile, end, admin)."""
     url, settings = store
@@ -95,14 +108,7 @@ def test_retention_applies_the_profile(store, profile_key):
 
 def test_logically_deleted_reads_are_invisible_to_data_users(store):
     url, settings, profile, end, admin = _retained(store, seed=4)
-    connection = migrate.connect_raw(url)
-    with connection, connection.cursor() as cursor:
-        cursor.execute("SELECT plate, min(read_at) FROM alpr.reads WHERE logically_deleted_at IS NOT NULL "
-                       "GROUP BY plate ORDER BY count(*) DESC LIMIT 1")
-        plate, oldest = cursor.fetchone()
-        cursor.execute("SELECT count(*) FROM alpr.reads WHERE plate = %s AND logically_deleted_at IS NULL", (plate,))
-        visible = cursor.fetchone()[0]
-    connection.close()
+    plate, oldest, _, visible = _most_deleted_plate(url)
     analyst = workbench.connect(user="analyst_avery", password=PASSWORDS["analyst_avery"], settings=settings)
     case = analyst.open_case(list(sample_cases(profile, end))[0], "criminal_investigation",
                              "Checking that logically deleted reads stay hidden")
@@ -117,11 +123,8 @@ def test_logically_deleted_reads_are_invisible_to_data_users(store):
 
 def test_search_of_logically_deleted_data_is_narrow_and_flagged(store):
     url, settings, profile, end, admin = _retained(store, seed=5)
+    plate, _, deleted, _ = _most_deleted_plate(url)
     connection = migrate.connect_raw(url)
-    with connection, connection.cursor() as cursor:
-        cursor.execute("SELECT plate, count(*) FROM alpr.reads WHERE logically_deleted_at IS NOT NULL "
-                       "GROUP BY plate ORDER BY count(*) DESC LIMIT 1")
-        plate, deleted = cursor.fetchone()
     case_number = list(sample_cases(profile, end))[0]
     window = (end - timedelta(days=1900), end)
     case = admin.open_case(case_number, "criminal_investigation", "Homicide follow-up needs the vehicle's old reads")
