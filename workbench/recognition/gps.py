@@ -127,8 +127,9 @@ def read_srt(path: Path) -> GpsTrack:
         position = _srt_position(block[timecode.end():])
         if position is None:
             continue
-        hours, minutes, seconds, millis = (int(g) for g in timecode.groups())
-        keys.append(hours * 3600 + minutes * 60 + seconds + int(str(millis).ljust(3, "0")) / 1000)
+        hours, minutes, seconds = (int(g) for g in timecode.groups()[:3])
+        fraction = timecode.group(4).ljust(3, "0")  # ",5" is 500 ms and ",05" is 50 ms: pad the digits as written
+        keys.append(hours * 3600 + minutes * 60 + seconds + int(fraction) / 1000)
         lats.append(position[0])
         lons.append(position[1])
     order = np.argsort(keys, kind="stable")
