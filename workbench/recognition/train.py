@@ -283,7 +283,7 @@ def train(out_dir: Path, *, base_weights: Path | None, real_train: list, real_va
     card = {"base": f"plate recognizer {start_from.name} (earlier stage)" if start_from else "EasyOCR english_g2",
             "earlier_stage": _earlier_card(start_from), "characters": CHARACTERS, "steps": step, "batch_size": batch_size,
             "learning_rate": lr, "minutes": round((elapsed_before + time.monotonic() - started) / 60, 1),
-            "device": str(device), "seed": seed, "real_share": real_share, "real_train_plates": len(real_train),
+            "device": str(device), "seed": seed, "real_share": real_share, "real_train_crops": len(real_train),
             "validation": final, "history": history}
     export_network(model, out_dir, card)
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
