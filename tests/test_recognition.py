@@ -267,3 +267,11 @@ def test_a_moving_camera_places_each_read_where_it_was(recognizer, uploads, anal
                        (saved.read_ids,))
         stored = [round(row[0], 6) for row in cursor.fetchall()]
     assert stored == [round(v, 6) for v in frame["lon"]]
+
+
+def test_a_gps_track_outside_the_upload_folder_is_refused(recognizer, uploads, tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "track.srt").write_text(SRT)
+    with pytest.raises(FootageError, match="outside the upload folder"):
+        recognizer.run("two_cars.mp4", CAMERA, progress=False, gps=outside / "track.srt")

@@ -48,7 +48,8 @@ def _run(argv: list[str]) -> int:
     settings = load_settings()
     resolved = resolve_upload(args.file, Path(settings.upload_dir))
     info = probe(resolved)  # bad footage fails before models load
-    sidecar = args.gps or (find_sidecar(resolved) if info.kind == "video" else None)
+    sidecar = (resolve_upload(args.gps, Path(settings.upload_dir)) if args.gps  # the track is an upload too
+               else find_sidecar(resolved) if info.kind == "video" else None)
     track = read_sidecar(sidecar) if sidecar else None
     if args.lat is None or args.lon is None:
         if track is None:

@@ -116,6 +116,8 @@ class Recognizer:
         info = probe(resolved)
         if gps is None and info.kind == "video":
             gps = find_sidecar(resolved)
+        elif isinstance(gps, str | Path) and check_upload_dir:  # one rule for every uploaded file
+            gps = resolve_upload(gps, Path(self.settings.upload_dir))
         track = gps if isinstance(gps, GpsTrack) or gps is None else read_sidecar(gps)
         fps = float(frames_per_second or self.settings.frames_per_second)
         tracks: dict[int, _Track] = {}
