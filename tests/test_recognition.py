@@ -178,6 +178,30 @@ def test_a_refused_ingest_saves_nothing_and_is_audited(clip_reads, analyst_case,
     assert [r["outcome"] for r in audit_rows(superuser, before)] == ["denied", "denied"]
 
 
+def test_a_reading_longer_than_any_us_plate_loses_its_least_confident_end():
+    from workbench.recognition.ocr import trim_to_length
+
+    chars, confidences, _ = trim_to_length(list("5LTA400L"), [0.9] * 7 + [0.3], [("", 0.0)] * 8, 7)
+    assert "".join(chars) == "5LTA400" and len(confidences) == 7
+    chars, _, alternatives = trim_to_length(list("I7WXB124"), [0.2] + [0.9] * 7, [("1", 0.1)] + [("", 0.0)] * 7, 7)
+    assert "".join(chars) == "7WXB124" and alternatives[0] == ("", 0.0)
+    assert trim_to_length(list("ABC123"), [0.5] * 6, [("", 0.0)] * 6, 7)[0] == list("ABC123")
+
+
+def test_synthetic_plates_label_only_the_characters():
+    """Emblems, dashes, dots and the wheelchair symbol are drawn but never part of the label."""
+    from workbench.recognition.synth import CHARACTERS, find_fonts, random_us_text, render_us_plate
+
+    rng = np.random.default_rng(3)
+    printed = [random_us_text(rng) for _ in range(400)]
+    assert any("*" in text for text, _ in printed)
+    assert all(set(chars) <= set(CHARACTERS) and chars == "".join(c for c in text if c.isalnum())
+               for text, chars in printed)
+    fonts = find_fonts()
+    plate, chars = render_us_plate(rng, fonts, "CK0*A1F")
+    assert chars == "CK0A1F" and plate.shape == (240, 480, 3) and plate.std() > 10
+
+
 def test_the_training_loop_runs_and_easyocr_loads_its_output(tmp_path):
     """A few steps on tiny data: the loop, the export, and EasyOCR loading it as a custom network."""
     rng = np.random.default_rng(0)

@@ -17,6 +17,7 @@ from . import models
 from .synth import fold_us
 
 ALLOWED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+US_MAX_LENGTH = 7  # no US state issues longer plates; measured to help on plates-dev US (see MODEL_CARD)
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,19 @@ class PlateReader:
                 alternatives.append((self._upper[runner] if runner is not None else "",
                                      float(probs[step, runner]) if runner is not None else 0.0))
             previous = index
-        text = "".join(chars)
-        if self.region == "us":  # US plates have no letter O; measured to help on plates-dev US
-            text = fold_us(text)
+        if self.region == "us":
+            chars, confidences, alternatives = trim_to_length(chars, confidences, alternatives, US_MAX_LENGTH)
+            # US plates have no letter O; measured to help on plates-dev US
+            chars = [fold_us(c) for c in chars]
             alternatives = [(fold_us(alt), p) for alt, p in alternatives]
-        return PlateText(text, tuple(confidences), tuple(alternatives))
+        return PlateText("".join(chars), tuple(confidences), tuple(alternatives))
+
+
+def trim_to_length(chars: list[str], confidences: list[float], alternatives: list, limit: int):
+    """Drop end characters, least confident first, until at most ``limit`` remain: a reading longer than any
+    plate has picked up a frame edge, bolt or emblem beside the characters, and those sit at the ends."""
+    chars, confidences, alternatives = list(chars), list(confidences), list(alternatives)
+    while len(chars) > limit:
+        end = 0 if confidences[0] < confidences[-1] else -1
+        del chars[end], confidences[end], alternatives[end]
+    return chars, confidences, alternatives
