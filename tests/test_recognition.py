@@ -188,6 +188,28 @@ def test_a_reading_longer_than_any_us_plate_loses_its_least_confident_end():
     assert trim_to_length(list("ABC123"), [0.5] * 6, [("", 0.0)] * 6, 7)[0] == list("ABC123")
 
 
+def test_a_reading_one_look_alike_from_a_standard_us_format_takes_the_swap():
+    from workbench.recognition.ocr import fit_us_format
+
+    def kinds(**per_position):
+        return [per_position.get(f"p{i}", {"L": ("A", 0.0), "D": ("1", 0.0)}) for i in range(7)]
+
+    confident = [0.9] * 7
+    # CLTD108: LLL then D where a digit belongs; the network's best digit there is 0 at 0.2.
+    chars, confidences, alternatives = fit_us_format(list("CLTD108"), confident, [("", 0.0)] * 7,
+                                                     kinds(p3={"L": ("D", 0.7), "D": ("0", 0.2)}))
+    assert "".join(chars) == "CLT0108" and confidences[3] == 0.2 and alternatives[3] == ("D", 0.9)
+    # Too unlikely a swap is not taken; nor where two positions disagree with every format (DH7X317).
+    assert fit_us_format(list("CLTD108"), confident, [("", 0.0)] * 7,
+                         kinds(p3={"L": ("D", 0.9), "D": ("0", 0.01)}))[0] == list("CLTD108")
+    assert fit_us_format(list("DH7X317"), confident, [("", 0.0)] * 7,
+                         kinds(p2={"L": ("T", 0.4), "D": ("7", 0.6)}, p3={"L": ("X", 0.6), "D": ("8", 0.4)}))[0] \
+        == list("DH7X317")
+    # Readings that fit already, and other lengths, are left alone (0 may stand for a folded letter O).
+    assert fit_us_format(list("5L0D951"), confident, [("", 0.0)] * 7, kinds())[0] == list("5L0D951")
+    assert fit_us_format(list("CK0A1F"), [0.9] * 6, [("", 0.0)] * 6, kinds()[:6])[0] == list("CK0A1F")
+
+
 def test_synthetic_plates_label_only_the_characters():
     """Emblems, dashes, dots and the wheelchair symbol are drawn but never part of the label."""
     from workbench.recognition.synth import CHARACTERS, find_fonts, random_us_text, render_us_plate

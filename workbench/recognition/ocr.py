@@ -18,6 +18,13 @@ from .synth import fold_us
 
 ALLOWED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 US_MAX_LENGTH = 7  # no US state issues longer plates; measured to help on plates-dev US (see MODEL_CARD)
+# The standard 7-character US issues: California's 7ABC123 and most other states' ABC1234 (D digit, L letter).
+US_FORMATS = ("DLLLDDD", "LLLDDDD")
+# A letter/digit swap that makes a reading fit a format is taken only when the network gave the swapped-in
+# character at least this probability (measured on plates-dev US; see MODEL_CARD).
+FORMAT_SWAP_MIN_PROBABILITY = 0.05
+LETTERS = "ABCDEFGHIJKLMNPQRSTUVWXYZ"  # no O: US plates have none (it is read as 0)
+DIGITS = "0123456789"
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,8 @@ class PlateReader:
         # Allowlist as EasyOCR applies it: characters outside A-Z0-9 can never win.
         self._allowed = np.array([i == 0 or upper[i] in ALLOWED for i in range(len(characters))])
         self._upper = upper
+        self._letters = np.array([i for i in range(1, len(upper)) if upper[i] in LETTERS and upper[i] == characters[i]])
+        self._digits = np.array([i for i in range(1, len(upper)) if upper[i] in DIGITS])
 
     def read(self, crops: list[np.ndarray]) -> list[PlateText]:
         """Read each crop (BGR or grayscale, the plate box from the detector)."""
@@ -89,7 +98,7 @@ class PlateReader:
         probs = probs * self._allowed[None, :]
         probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-9, None)
         best = probs.argmax(axis=1)
-        chars, confidences, alternatives = [], [], []
+        chars, confidences, alternatives, by_kind = [], [], [], []
         previous = 0
         for step, index in enumerate(best):
             if index != 0 and index != previous:
@@ -100,20 +109,56 @@ class PlateReader:
                 confidences.append(float(probs[step, index]))
                 alternatives.append((self._upper[runner] if runner is not None else "",
                                      float(probs[step, runner]) if runner is not None else 0.0))
+                by_kind.append({kind: (self._upper[pool[k]], float(probs[step, pool[k]]))
+                                for kind, pool in (("L", self._letters), ("D", self._digits)) if len(pool)
+                                for k in [int(np.argmax(probs[step, pool]))]})
             previous = index
         if self.region == "us":
-            chars, confidences, alternatives = trim_to_length(chars, confidences, alternatives, US_MAX_LENGTH)
+            chars, confidences, alternatives, by_kind = trim_to_length(chars, confidences, alternatives, US_MAX_LENGTH,
+                                                                       by_kind)
             # US plates have no letter O; measured to help on plates-dev US
             chars = [fold_us(c) for c in chars]
             alternatives = [(fold_us(alt), p) for alt, p in alternatives]
+            chars, confidences, alternatives = fit_us_format(chars, confidences, alternatives, by_kind)
         return PlateText("".join(chars), tuple(confidences), tuple(alternatives))
 
 
-def trim_to_length(chars: list[str], confidences: list[float], alternatives: list, limit: int):
+def trim_to_length(chars: list[str], confidences: list[float], alternatives: list, limit: int, *parallel: list):
     """Drop end characters, least confident first, until at most ``limit`` remain: a reading longer than any
-    plate has picked up a frame edge, bolt or emblem beside the characters, and those sit at the ends."""
+    plate has picked up a frame edge, bolt or emblem beside the characters, and those sit at the ends.
+    ``parallel`` lists (one entry per character) lose the same entries."""
+    lists = [list(chars), list(confidences), list(alternatives), *(list(extra) for extra in parallel)]
+    while len(lists[0]) > limit:
+        end = 0 if lists[1][0] < lists[1][-1] else -1
+        for values in lists:
+            del values[end]
+    return tuple(lists)
+
+
+def _fits(char: str, kind: str) -> bool:
+    return char == "0" or char in (DIGITS if kind == "D" else LETTERS)  # 0 may be a folded letter O
+
+
+def fit_us_format(chars: list[str], confidences: list[float], alternatives: list, by_kind: list[dict],
+                  formats: tuple[str, ...] = US_FORMATS, min_probability: float = FORMAT_SWAP_MIN_PROBABILITY):
+    """A 7-character US reading one letter/digit swap away from a standard format takes that swap (8 for B,
+    0 for D...) when the network gave the swapped-in character at least ``min_probability``; the character it
+    replaces becomes that position's alternative. ``by_kind``: per character, the best letter and the best
+    digit with their probabilities ({"L": (char, p), "D": (char, p)})."""
     chars, confidences, alternatives = list(chars), list(confidences), list(alternatives)
-    while len(chars) > limit:
-        end = 0 if confidences[0] < confidences[-1] else -1
-        del chars[end], confidences[end], alternatives[end]
+    if any(len(pattern) == len(chars) and all(map(_fits, chars, pattern)) for pattern in formats):
+        return chars, confidences, alternatives
+    best = None
+    for pattern in formats:
+        if len(pattern) != len(chars):
+            continue
+        wrong = [i for i, (char, kind) in enumerate(zip(chars, pattern, strict=True)) if not _fits(char, kind)]
+        if len(wrong) == 1 and pattern[wrong[0]] in by_kind[wrong[0]]:
+            candidate, probability = by_kind[wrong[0]][pattern[wrong[0]]]
+            if probability >= min_probability and (best is None or probability > best[2]):
+                best = (wrong[0], candidate, probability)
+    if best is not None:
+        position, candidate, probability = best
+        alternatives[position] = (chars[position], confidences[position])
+        chars[position], confidences[position] = candidate, probability
     return chars, confidences, alternatives
