@@ -52,19 +52,18 @@ class Sample:
 
 
 def random_us_text(rng: np.random.Generator) -> tuple[str, str]:
-    """(text as printed with separators, plate characters). In the printed text ``*`` is a state emblem
-    between character groups (Texas' silhouette, a star, a heart), which readers must not read as a character."""
-    style = rng.integers(0, 7)
+    """(text as printed with separators, plate characters)."""
+    style = rng.integers(0, 6)
     digits = string.digits
     if style == 0:  # California: 7ABC123
         chars = str(rng.integers(1, 10)) + "".join(rng.choice(list(LETTERS), 3)) + "".join(rng.choice(list(digits), 3))
         printed = chars
-    elif style == 1:  # ABC-1234 / ABC 1234 / ABC*1234
+    elif style == 1:  # ABC-1234 / ABC 1234
         chars = "".join(rng.choice(list(LETTERS), 3)) + "".join(rng.choice(list(digits), 4))
-        printed = chars[:3] + rng.choice(["-", " ", "·", "", "*"]) + chars[3:]
+        printed = chars[:3] + rng.choice(["-", " ", "·", ""]) + chars[3:]
     elif style == 2:  # 123-ABC
         chars = "".join(rng.choice(list(digits), 3)) + "".join(rng.choice(list(LETTERS), 3))
-        printed = chars[:3] + rng.choice(["-", " ", "", "*"]) + chars[3:]
+        printed = chars[:3] + rng.choice(["-", " ", ""]) + chars[3:]
     elif style == 3:  # ABC1234 mixed
         n = int(rng.integers(5, 8))
         chars = "".join(rng.choice(list(CHARACTERS), n))
@@ -72,9 +71,6 @@ def random_us_text(rng: np.random.Generator) -> tuple[str, str]:
     elif style == 4:  # 1AB 234
         chars = str(rng.integers(1, 10)) + "".join(rng.choice(list(LETTERS), 2)) + "".join(rng.choice(list(digits), 3))
         printed = chars[:3] + " " + chars[3:]
-    elif style == 5:  # two mixed groups around an emblem or dash: CK0*A1F, DG2-Z6U
-        chars = "".join(rng.choice(list(CHARACTERS), 6))
-        printed = chars[:3] + rng.choice(["*", "*", "-", " "]) + chars[3:]
     else:  # vanity, 2-7 letters
         n = int(rng.integers(3, 8))
         chars = "".join(rng.choice(list(LETTERS + digits[:3]), n))
@@ -99,59 +95,6 @@ def _fit_text(draw, text, font_path_index, fonts, box_w, box_h):
     return font, draw.textbbox((0, 0), text, font=font)
 
 
-def _text_mask(printed: str, font, rng: np.random.Generator) -> Image.Image:
-    """The plate characters as a mask (255 = ink), one character at a time with plate-like spacing;
-    ``*`` draws a state emblem the height of a small letter, ``·`` a dot, ``-`` a short dash."""
-    ascent, descent = font.getmetrics()
-    tracking = rng.uniform(0.0, 0.25) * ascent
-    mask = Image.new("L", (int(len(printed) * (ascent * 1.1 + tracking)) + 40, ascent + descent + 40), 0)
-    draw = ImageDraw.Draw(mask)
-    x = 20.0
-    for char in printed:
-        if char == "*":
-            size = ascent * rng.uniform(0.35, 0.6)
-            _emblem(draw, (x + tracking / 2, 20 + ascent * 0.5 - size / 2, x + tracking / 2 + size, 20 + ascent * 0.5 + size / 2),
-                    rng)
-            x += size + tracking * 1.5
-        elif char == " ":
-            x += ascent * rng.uniform(0.2, 0.5)
-        else:
-            draw.text((x, 20), char, font=font, fill=255)
-            x += draw.textlength(char, font=font) + tracking
-    return mask.crop(mask.getbbox() or (0, 0, 1, 1))
-
-
-def _emblem(draw, box, rng: np.random.Generator) -> None:
-    """A small state emblem: an irregular silhouette (Texas-like), a star or a heart."""
-    x0, y0, x1, y1 = box
-    cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2
-    kind = rng.integers(0, 3)
-    if kind == 0:
-        angles = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(6, 11))))
-        radii = r * rng.uniform(0.55, 1.0, len(angles))
-        draw.polygon([(cx + a * np.cos(t), cy + a * np.sin(t)) for a, t in zip(radii, angles, strict=True)], fill=255)
-    elif kind == 1:
-        points = [(cx + (r if k % 2 == 0 else r * 0.45) * np.sin(np.pi * k / 5),
-                   cy - (r if k % 2 == 0 else r * 0.45) * np.cos(np.pi * k / 5)) for k in range(10)]
-        draw.polygon(points, fill=255)
-    else:
-        draw.ellipse((x0, y0, cx + r * 0.1, cy + r * 0.2), fill=255)
-        draw.ellipse((cx - r * 0.1, y0, x1, cy + r * 0.2), fill=255)
-        draw.polygon([(x0 + r * 0.05, cy), (x1 - r * 0.05, cy), (cx, y1)], fill=255)
-
-
-def _wheelchair(draw, box, ink, background) -> None:
-    """The international symbol of access, as on disabled-person plates: a square with a seated figure."""
-    x0, y0, x1, y1 = box
-    w, h = x1 - x0, y1 - y0
-    draw.rectangle(box, fill=ink)
-    draw.ellipse((x0 + w * 0.38, y0 + h * 0.08, x0 + w * 0.54, y0 + h * 0.24), fill=background)
-    draw.line((x0 + w * 0.45, y0 + h * 0.28, x0 + w * 0.45, y0 + h * 0.58, x0 + w * 0.72, y0 + h * 0.58,
-               x0 + w * 0.8, y0 + h * 0.85), fill=background, width=max(2, int(w * 0.08)))
-    draw.arc((x0 + w * 0.15, y0 + h * 0.42, x0 + w * 0.7, y0 + h * 0.95), 60, 300, fill=background,
-             width=max(2, int(w * 0.07)))
-
-
 def render_us_plate(rng: np.random.Generator, fonts: list[Path], text: str | None = None,
                     clean: bool = False) -> tuple[np.ndarray, str]:
     """A colour US plate (RGB uint8, about 2:1) and its characters; ``text`` forces what it says;
@@ -174,27 +117,17 @@ def render_us_plate(rng: np.random.Generator, fonts: list[Path], text: str | Non
     printed, chars = random_us_text(rng) if text is None else (text, "".join(c for c in text if c.isalnum()))
     font_index = int(rng.integers(0, len(fonts)))
     main_top, main_bottom = 62 + int(rng.integers(-8, 8)), 186 + int(rng.integers(-8, 8))
-    left = 35
+    font, bbox = _fit_text(draw, printed, font_index, fonts, width - 70 - int(rng.integers(0, 60)), main_bottom - main_top)
+    text_w, text_h = bbox[2] - bbox[0], bbox[3] - bbox[1]
+    x = (width - text_w) / 2 - bbox[0] + rng.integers(-10, 10)
+    y = main_top + (main_bottom - main_top - text_h) / 2 - bbox[1]
     if rng.random() < 0.15:  # stacked small characters on the left (e.g. "DV", "DP")
         stacked = "".join(rng.choice(list(LETTERS), 2))
         small = _font(fonts, 34, index=font_index)
         draw.text((22, main_top + 10), stacked[0], font=small, fill=ink)
         draw.text((22, main_top + 60), stacked[1], font=small, fill=ink)
-        left = 60
-    elif rng.random() < 0.1:  # disabled-person plate: wheelchair symbol on the left
-        _wheelchair(draw, (20, main_top + 10, 20 + int((main_bottom - main_top) * 0.7), main_bottom - 10), ink,
-                    background)
-        left = 30 + int((main_bottom - main_top) * 0.7)
-    mask = _text_mask(printed, _font(fonts, 120, index=font_index), rng)
-    # Plate typefaces are narrower than any desktop font: squeeze the glyphs (spacing was added per character).
-    box_w = width - left - 35 - int(rng.integers(0, 50))
-    box_h = main_bottom - main_top
-    squeeze = rng.uniform(0.6, 1.0)
-    scale = min(box_h / mask.height, box_w / (mask.width * squeeze))
-    mask = mask.resize((max(1, int(mask.width * scale * squeeze)), max(1, int(mask.height * scale))), Image.LANCZOS)
-    x = int(left + (box_w - mask.width) / 2 + rng.integers(-8, 9))
-    y = int(main_top + (box_h - mask.height) / 2)
-    plate.paste(ink, (x, y, x + mask.width, y + mask.height), mask)
+        x = max(x, 60 - bbox[0])
+    draw.text((x, y), printed, font=font, fill=ink)
     state = STATES[int(rng.integers(0, len(STATES)))]
     band_font, band_box = _fit_text(draw, state, int(rng.integers(0, len(fonts))), fonts, 300, 44)
     state_ink = tuple(int(v) for v in rng.choice([(160, 20, 20), (20, 30, 120), ink], 1)[0])
