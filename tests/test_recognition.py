@@ -178,6 +178,23 @@ def test_a_refused_ingest_saves_nothing_and_is_audited(clip_reads, analyst_case,
     assert [r["outcome"] for r in audit_rows(superuser, before)] == ["denied", "denied"]
 
 
+def test_evaluate_on_an_agencys_own_labelled_photos(recognizer, tmp_path):
+    """`workbench recognize evaluate`'s core: accuracy against the labels, broken down by condition."""
+    from workbench.recognition.evaluate import evaluate, read_labels
+
+    for name, plate, seed in (("a.jpg", "5KDN204", 4), ("b.jpg", "7WXB124", 5), ("c.jpg", "4MBX209", 6)):
+        write_photo(tmp_path / name, plate, seed=seed)
+    (tmp_path / "labels.csv").write_text("file,plate,condition\na.jpg,5KDN204,day\nb.jpg,7WX-B124,day\n"
+                                         "c.jpg,4MBX2O8,night\n")  # c is mislabelled on purpose: 9 -> 8
+    photos = read_labels(tmp_path / "labels.csv", tmp_path)
+    summary = evaluate(photos, recognizer, progress=False).summary(by="condition")
+    assert summary["photos"] == 3 and summary["exact"] == round(2 / 3, 3) and summary["within_one"] == 1.0
+    assert summary["by_condition"]["day"]["exact"] == 1.0 and summary["by_condition"]["night"]["exact"] == 0.0
+    (tmp_path / "bad.csv").write_text("image,text\na.jpg,5KDN204\n")
+    with pytest.raises(FootageError, match="needs columns file and plate"):
+        read_labels(tmp_path / "bad.csv", tmp_path)
+
+
 def test_a_reading_longer_than_any_us_plate_loses_its_least_confident_end():
     from workbench.recognition.ocr import trim_to_length
 

@@ -113,13 +113,14 @@ def evaluate(photos: list[LabelledPhoto], recognizer: Recognizer, reader: PlateR
         best = int(np.argmax(overlaps)) if len(boxes) else None
         overlap = overlaps[best] if (best is not None and has_box) else 0.0
         label = fold_us(photo.text) if photo.region == "us" else photo.text
+        region = photo.region or None  # US rules for US plates only; unknown: the reader's own
         text, read_ms = "", 0.0
         if best is not None and (overlap >= 0.3 or not has_box):
             tick = time.perf_counter()
-            text = reader.read([crop_box(image, boxes[best])])[0].text
+            text = reader.read([crop_box(image, boxes[best])], region)[0].text
             read_ms = (time.perf_counter() - tick) * 1000
         # The labelled box is tight: give it the margin the recognizer was trained with.
-        true_box_text = reader.read([plate_crop(image, photo.box)])[0].text if has_box else ""
+        true_box_text = reader.read([plate_crop(image, photo.box)], region)[0].text if has_box else ""
         rows.append({"file": photo.path.name, "region": photo.region, "condition": photo.condition, "label": label,
                      "read": text, "has_box": has_box, "iou": overlap, "exact": text == label,
                      "within_one": bool(text) and edit_distance(text, label) <= 1,

@@ -69,8 +69,9 @@ class PlateReader:
         self._letters = np.array([i for i in range(1, len(upper)) if upper[i] in LETTERS and upper[i] == characters[i]])
         self._digits = np.array([i for i in range(1, len(upper)) if upper[i] in DIGITS])
 
-    def read(self, crops: list[np.ndarray]) -> list[PlateText]:
-        """Read each crop (BGR or grayscale, the plate box from the detector)."""
+    def read(self, crops: list[np.ndarray], region: str | None = None) -> list[PlateText]:
+        """Read each crop (BGR or grayscale, the plate box from the detector). ``region`` ("us", "eu")
+        overrides the reader's for these crops: the US reading rules apply to US plates only."""
         import torch
         from easyocr.recognition import AlignCollate
         from easyocr.utils import get_image_list
@@ -91,10 +92,10 @@ class PlateReader:
             with torch.no_grad():
                 logits = self.reader.recognizer(tensor, None)
             probs = torch.softmax(logits, dim=2)[0].numpy()
-            results.append(self._decode(probs))
+            results.append(self._decode(probs, region or self.region))
         return results
 
-    def _decode(self, probs: np.ndarray) -> PlateText:
+    def _decode(self, probs: np.ndarray, region: str) -> PlateText:
         probs = probs * self._allowed[None, :]
         probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-9, None)
         best = probs.argmax(axis=1)
@@ -113,7 +114,7 @@ class PlateReader:
                                 for kind, pool in (("L", self._letters), ("D", self._digits)) if len(pool)
                                 for k in [int(np.argmax(probs[step, pool]))]})
             previous = index
-        if self.region == "us":
+        if region == "us":
             chars, confidences, alternatives, by_kind = trim_to_length(chars, confidences, alternatives, US_MAX_LENGTH,
                                                                        by_kind)
             # US plates have no letter O; measured to help on plates-dev US
