@@ -17,7 +17,7 @@ from . import models
 from .synth import fold_us
 
 ALLOWED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-US_MAX_LENGTH = 7  # no US state issues longer plates; measured to help on plates-dev US (see MODEL_CARD)
+US_MAX_LENGTH = 7  # standard US issues have at most 7 characters; measured to help on plates-dev US (MODEL_CARD)
 # The standard 7-character US issues: California's 7ABC123 and most other states' ABC1234 (D digit, L letter).
 US_FORMATS = ("DLLLDDD", "LLLDDDD")
 # A letter/digit swap that makes a reading fit a format is taken only when the network gave the swapped-in
