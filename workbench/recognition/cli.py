@@ -23,9 +23,8 @@ USAGE = """usage:
 
 
 def _run(argv: list[str]) -> int:
-    from .gps import find_sidecar, read_sidecar
     from .ocr import PlateReader
-    from .pipeline import Recognizer
+    from .pipeline import Recognizer, footage_track
     from .results import CameraPlacement
     from .sources import probe, resolve_upload
 
@@ -48,9 +47,7 @@ def _run(argv: list[str]) -> int:
     settings = load_settings()
     resolved = resolve_upload(args.file, Path(settings.upload_dir))
     info = probe(resolved)  # bad footage fails before models load
-    sidecar = (resolve_upload(args.gps, Path(settings.upload_dir)) if args.gps  # the track is an upload too
-               else find_sidecar(resolved) if info.kind == "video" else None)
-    track = read_sidecar(sidecar) if sidecar else None
+    track = footage_track(resolved, info.kind, args.gps, Path(settings.upload_dir))
     if args.lat is None or args.lon is None:
         if track is None:
             raise FootageError("give --lat and --lon (or a GPS sidecar: --gps track.gpx, or a .gpx/.srt beside the video)")

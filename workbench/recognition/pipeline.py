@@ -60,6 +60,18 @@ def sharpness(gray: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
+def footage_track(footage: Path, kind: str, gps: GpsTrack | str | Path | None,
+                  upload_dir: Path | None) -> GpsTrack | None:
+    """Where a camera was: ``gps`` as given (a track, or a GPX/SRT file that must lie in ``upload_dir`` like
+    the footage; None skips that check), else a .gpx/.srt of the same name beside a video, else None."""
+    if isinstance(gps, GpsTrack):
+        return gps
+    if gps is not None:
+        return read_sidecar(resolve_upload(gps, upload_dir) if upload_dir is not None else Path(gps))
+    sidecar = find_sidecar(footage) if kind == "video" else None
+    return read_sidecar(sidecar) if sidecar else None
+
+
 def crop_rect(box: np.ndarray, margin_x: float = CROP_MARGIN_X,
               margin_y: float = CROP_MARGIN_Y) -> tuple[float, float, float, float]:
     """The rectangle (x1, y1, x2, y2) read from a detector box (xyxy), widened (positive margins) or trimmed
@@ -114,11 +126,7 @@ class Recognizer:
         sidecar (``gps``, or a .gpx/.srt of the same name beside a video) places each read where the camera was."""
         resolved = resolve_upload(path, Path(self.settings.upload_dir)) if check_upload_dir else Path(path)
         info = probe(resolved)
-        if gps is None and info.kind == "video":
-            gps = find_sidecar(resolved)
-        elif isinstance(gps, str | Path) and check_upload_dir:  # one rule for every uploaded file
-            gps = resolve_upload(gps, Path(self.settings.upload_dir))
-        track = gps if isinstance(gps, GpsTrack) or gps is None else read_sidecar(gps)
+        track = footage_track(resolved, info.kind, gps, Path(self.settings.upload_dir) if check_upload_dir else None)
         fps = float(frames_per_second or self.settings.frames_per_second)
         tracks: dict[int, _Track] = {}
         next_solo_id = 1_000_000  # detections the tracker did not assign: each its own plate
