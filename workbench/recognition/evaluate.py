@@ -17,7 +17,6 @@ from ..errors import FootageError
 from .dataset import IMAGE_SUFFIXES, LabelledPhoto, load_labelled_photos, plate_crop
 from .ocr import PlateReader
 from .pipeline import Recognizer, crop_box, crop_rect
-from .synth import fold_us
 from .train import edit_distance
 
 
@@ -112,7 +111,7 @@ def evaluate(photos: list[LabelledPhoto], recognizer: Recognizer, reader: PlateR
         overlaps = [iou(box, truth) for box in boxes] if has_box else list(confidences)
         best = int(np.argmax(overlaps)) if len(boxes) else None
         overlap = overlaps[best] if (best is not None and has_box) else 0.0
-        label = fold_us(photo.text) if photo.region == "us" else photo.text
+        label = photo.label
         region = photo.region or None  # US rules for US plates only; unknown: the reader's own
         text, read_ms = "", 0.0
         if best is not None and (overlap >= 0.3 or not has_box):
