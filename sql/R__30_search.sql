@@ -2,7 +2,7 @@
 SET LOCAL ROLE alpr_owner;
 
 -- Pattern language (workbench/plates.py has the same parser): A-Z 0-9 literal, ? one unknown,
--- * any run, [8B] one of a set; spaces and dashes ignored. Tokens hold only A-Z0-9?*[ so a regex
+-- * any run, [8B] one of a set (known when its members are look-alikes); spaces and dashes ignored. Tokens hold only A-Z0-9?*[ so a regex
 -- built from them can carry no metacharacter the user typed.
 CREATE OR REPLACE FUNCTION alpr.parse_pattern(p_pattern text, OUT tokens text[], OUT known integer, OUT error text)
 LANGUAGE plpgsql IMMUTABLE AS $$
@@ -44,7 +44,11 @@ BEGIN
                 RETURN;
             END IF;
             tokens := tokens || ('[' || members);
-            known := known + 1;
+            -- a set counts as known only within one look-alike group ([8B] yes, [0-9] no): breadth is
+            -- judged by what a pattern selects, not by how it is written
+            IF length(translate(alpr.plate_skeleton(members), left(alpr.plate_skeleton(members), 1), '')) = 0 THEN
+                known := known + 1;
+            END IF;
             position := position + closing;
         ELSE
             error := format('character %s at position %s is not allowed; use A-Z, 0-9, ?, * or [..]',
@@ -255,7 +259,8 @@ LANGUAGE sql STABLE AS $$
         'state', r.state, 'lat', ST_Y(r.location::geometry), 'lon', ST_X(r.location::geometry),
         'camera_id', r.camera_id, 'source', r.source, 'confidence', r.confidence,
         'has_image', r.plate_image_id IS NOT NULL, 'vehicle_make', r.vehicle_make,
-        'vehicle_color', r.vehicle_color, 'verified', r.verified_at IS NOT NULL)
+        'vehicle_color', r.vehicle_color, 'verified', r.verified_at IS NOT NULL,
+        'logically_deleted', r.logically_deleted_at IS NOT NULL)
 $$;
 
 -- Filters: {"cameras": [...], "states": [...], "sources": [...], "make": "...", "color": "..."}.
@@ -296,6 +301,21 @@ LANGUAGE sql IMMUTABLE AS $$
        AND (NOT p_filters ? 'color' OR lower(r.vehicle_color) = lower(p_filters ->> 'color'))
 $$;
 
+-- Reads in answer order as what a delivery needs: the rows (at most p_cap), their count, cameras, read ids
+-- and distinct plates (for the budget), and whether the cap cut them ('capped', total filled by the caller).
+CREATE OR REPLACE FUNCTION alpr.reads_answer(p_reads alpr.reads[], p_cap integer, OUT payload jsonb,
+                                             OUT row_total integer, OUT cameras integer, OUT read_ids bigint[],
+                                             OUT plates text[], OUT capped jsonb)
+LANGUAGE sql STABLE AS $$
+    WITH numbered AS (SELECT r, row_number() OVER () AS n FROM unnest(coalesce(p_reads, '{}')) AS r)
+    SELECT coalesce(jsonb_agg(alpr.read_json(r) ORDER BY n) FILTER (WHERE n <= p_cap), '[]'),
+           (count(*) FILTER (WHERE n <= p_cap))::integer, (count(DISTINCT (r).camera_id) FILTER (WHERE n <= p_cap))::integer,
+           coalesce(array_agg((r).read_id ORDER BY n) FILTER (WHERE n <= p_cap), '{}'),
+           coalesce(array_agg(DISTINCT (r).plate) FILTER (WHERE n <= p_cap), '{}'),
+           CASE WHEN count(*) > p_cap THEN jsonb_build_object('shown', p_cap) END
+    FROM numbered
+$$;
+
 CREATE OR REPLACE FUNCTION api.search_plates(p_access_id uuid, p_pattern text, p_from timestamptz, p_to timestamptz,
                                              p_lookalike boolean DEFAULT false, p_max_mistakes integer DEFAULT 0,
                                              p_area jsonb DEFAULT NULL, p_filters jsonb DEFAULT '{}')
@@ -321,6 +341,12 @@ DECLARE
     cameras_touched integer;
     filters jsonb := coalesce(p_filters, '{}');
     gate record;
+    matched_count integer;
+    breadth_approval integer;
+    row_cap integer := (search ->> 'max_result_rows')::int;
+    read_ids bigint[];
+    plates_given text[];
+    capped jsonb;
 BEGIN
     params := jsonb_build_object('pattern', alpr.clip(p_pattern, 100), 'from', p_from, 'to', p_to,
                                  'lookalike', p_lookalike, 'max_mistakes', p_max_mistakes,
@@ -403,12 +429,37 @@ BEGIN
         WHERE cost < (p_max_mistakes + 1) * 100;
     END IF;
 
+    -- Breadth by what the pattern selects in the plate dictionary. Both refusals are told only after their
+    -- audit row commits, and never with the count.
+    SELECT count(*) INTO matched_count FROM pg_temp.matched_plates;
+    IF matched_count > (search ->> 'max_plates_without_area')::int AND parsed_area.area IS NULL THEN
+        RETURN alpr.refuse_deferred(checked.session, 'search_plates', 'pattern_too_broad',
+            'this pattern matches too many different plates to search without an area: add an area (a circle or '
+            'polygon around where the vehicle was) or more known characters', params);
+    END IF;
+    IF matched_count > (search ->> 'max_plates_without_approval')::int THEN
+        SELECT approval_id INTO breadth_approval FROM alpr.scope_approvals
+        WHERE db_user = session_user AND case_number = (checked.session).case_number AND function_name = 'search_plates'
+          AND decision = 'approved' AND expires_at > now() AND plates >= matched_count
+        ORDER BY decided_at DESC LIMIT 1;
+        IF breadth_approval IS NULL THEN
+            RETURN alpr.refuse_deferred(checked.session, 'search_plates', 'approval_required',
+                format('this pattern matches more than the %s different plates this policy lets a search match '
+                       'without a supervisor''s prior approval: narrow it, or request one '
+                       '(request_scope_approval(''search_plates'', ..., plates=...))',
+                       search ->> 'max_plates_without_approval'),
+                params, ARRAY['over_scope']);
+        END IF;
+        gate.scope := gate.scope || jsonb_build_object('breadth_approval_id', breadth_approval);
+    END IF;
+
     WITH hits AS (
         -- Per matched plate, an index lookup on (plate, read_at): the planner has no statistics for the
         -- temp table and otherwise hash-joins against a scan of the window's whole partitions (at 10M reads
         -- that was every slow wildcard search: 250-380 ms). OFFSET 0 keeps the LATERAL from being flattened
-        -- into that join.
-        SELECT x.r AS r, m.cost FROM pg_temp.matched_plates m
+        -- into that join. One row past the cap tells whether the cap cut the result.
+        SELECT x.r AS r, m.cost, row_number() OVER (ORDER BY m.cost, (x.r).plate, (x.r).read_at) AS n
+        FROM pg_temp.matched_plates m
         CROSS JOIN LATERAL (
             SELECT r FROM alpr.reads r
             WHERE r.plate = m.plate AND r.read_at >= p_from AND r.read_at < p_to AND r.logically_deleted_at IS NULL
@@ -416,16 +467,33 @@ BEGIN
               AND alpr.passes_filters(r, filters)
             OFFSET 0) x
         ORDER BY m.cost, (x.r).plate, (x.r).read_at
-        LIMIT (search ->> 'max_result_rows')::int)
-    SELECT coalesce(jsonb_agg(alpr.read_json(r) || jsonb_build_object('distance', cost / 100.0)), '[]'),
-           count(*), count(DISTINCT (r).camera_id)
-      INTO payload, row_total, cameras_touched FROM hits;
+        LIMIT row_cap + 1)
+    SELECT coalesce(jsonb_agg(alpr.read_json(r) || jsonb_build_object('distance', cost / 100.0) ORDER BY n)
+                        FILTER (WHERE n <= row_cap), '[]'),
+           count(*) FILTER (WHERE n <= row_cap), count(DISTINCT (r).camera_id) FILTER (WHERE n <= row_cap),
+           coalesce(array_agg((r).read_id) FILTER (WHERE n <= row_cap), '{}'),
+           coalesce(array_agg(DISTINCT (r).plate) FILTER (WHERE n <= row_cap), '{}'),
+           CASE WHEN count(*) > row_cap THEN jsonb_build_object('shown', row_cap) END
+      INTO payload, row_total, cameras_touched, read_ids, plates_given, capped FROM hits;
+    IF capped IS NOT NULL THEN
+        capped := capped || jsonb_build_object(
+            'total', (SELECT count(*) FROM pg_temp.matched_plates m CROSS JOIN LATERAL (
+                          SELECT 1 FROM alpr.reads r
+                          WHERE r.plate = m.plate AND r.read_at >= p_from AND r.read_at < p_to
+                            AND r.logically_deleted_at IS NULL
+                            AND (parsed_area.area IS NULL OR ST_Intersects(r.location, parsed_area.area))
+                            AND alpr.passes_filters(r, filters) OFFSET 0) x),
+            'order', 'best match first, then plate and time',
+            'narrow', 'a shorter window, an area, more known characters or fewer mistakes');
+    END IF;
 
     RETURN alpr.deliver(checked.session, 'search_plates', 'reads', payload, row_total, params,
         jsonb_build_object('area_km2', parsed_area.area_km2, 'window_hours',
-                           round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2), 'cameras', cameras_touched)
+                           round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2), 'cameras', cameras_touched,
+                           'plates_matched', matched_count)
             || gate.scope,
-        CASE WHEN parsed_area.warning IS NULL THEN '{}'::text[] ELSE ARRAY[parsed_area.warning] END, gate.flags);
+        CASE WHEN parsed_area.warning IS NULL THEN '{}'::text[] ELSE ARRAY[parsed_area.warning] END, gate.flags,
+        read_ids, plates_given, capped);
 END
 $$;
 
@@ -437,14 +505,13 @@ SET jit = off  -- these index lookups take milliseconds; JIT compiling them took
 AS $$
 DECLARE
     policy jsonb := alpr.policy();
+    row_cap integer := (policy -> 'search' ->> 'max_result_rows')::int;
     wanted_plate text := alpr.normalize_plate(p_plate);
     wanted_skeleton text := alpr.plate_skeleton(alpr.normalize_plate(p_plate));
     params jsonb;
     checked record;
     refusal api.call_result;
-    payload jsonb;
-    row_total integer;
-    cameras_touched integer;
+    answer record;
 BEGIN
     params := jsonb_build_object('plate', alpr.clip(p_plate, 100), 'from', p_from, 'to', p_to, 'lookalike', p_lookalike);
     checked := alpr.check_session(p_access_id, 'plate_history', params);
@@ -452,28 +519,34 @@ BEGIN
     refusal := alpr.plate_window_refusal(checked.session, 'plate_history', wanted_plate, p_plate, p_from, p_to,
                                          make_interval(days => (policy -> 'search' ->> 'max_window_days')::int), params);
     IF refusal.outcome IS NOT NULL THEN RETURN refusal; END IF;
-    -- Two statements so each uses its own (plate, time) or (skeleton, time) index; no temp table, whose
-    -- catalog writes would cost more than the query itself.
+    -- One statement per index ((plate, time) or (skeleton, time)); no temp table, whose catalog writes would
+    -- cost more than the query itself. One row past the cap tells whether the cap cut the history.
     IF p_lookalike THEN
         WITH hits AS (
-            SELECT r FROM alpr.reads r
+            SELECT r, row_number() OVER (ORDER BY r.read_at) AS n FROM alpr.reads r
             WHERE r.plate_skeleton = wanted_skeleton AND r.read_at >= p_from AND r.read_at < p_to
               AND r.logically_deleted_at IS NULL
-            ORDER BY r.read_at LIMIT (policy -> 'search' ->> 'max_result_rows')::int)
-        SELECT coalesce(jsonb_agg(alpr.read_json(r) ORDER BY (r).read_at), '[]'), count(*), count(DISTINCT (r).camera_id)
-          INTO payload, row_total, cameras_touched FROM hits;
+            ORDER BY r.read_at LIMIT row_cap + 1)
+        SELECT * INTO answer FROM alpr.reads_answer((SELECT array_agg(r ORDER BY n) FROM hits), row_cap);
     ELSE
         WITH hits AS (
-            SELECT r FROM alpr.reads r
+            SELECT r, row_number() OVER (ORDER BY r.read_at) AS n FROM alpr.reads r
             WHERE r.plate = wanted_plate AND r.read_at >= p_from AND r.read_at < p_to
               AND r.logically_deleted_at IS NULL
-            ORDER BY r.read_at LIMIT (policy -> 'search' ->> 'max_result_rows')::int)
-        SELECT coalesce(jsonb_agg(alpr.read_json(r) ORDER BY (r).read_at), '[]'), count(*), count(DISTINCT (r).camera_id)
-          INTO payload, row_total, cameras_touched FROM hits;
+            ORDER BY r.read_at LIMIT row_cap + 1)
+        SELECT * INTO answer FROM alpr.reads_answer((SELECT array_agg(r ORDER BY n) FROM hits), row_cap);
     END IF;
-    RETURN alpr.deliver(checked.session, 'plate_history', 'reads', payload, row_total, params,
+    IF answer.capped IS NOT NULL THEN
+        answer.capped := answer.capped || jsonb_build_object(
+            'total', (SELECT count(*) FROM alpr.reads r
+                      WHERE (CASE WHEN p_lookalike THEN r.plate_skeleton = wanted_skeleton ELSE r.plate = wanted_plate END)
+                        AND r.read_at >= p_from AND r.read_at < p_to AND r.logically_deleted_at IS NULL),
+            'order', 'oldest first', 'narrow', 'a shorter window');
+    END IF;
+    RETURN alpr.deliver(checked.session, 'plate_history', 'reads', answer.payload, answer.row_total, params,
         jsonb_build_object('window_hours', round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2),
-                           'cameras', cameras_touched));
+                           'cameras', answer.cameras),
+        '{}', '{}', answer.read_ids, answer.plates, answer.capped);
 END
 $$;
 
@@ -510,6 +583,10 @@ DECLARE
     starts timestamptz[] := '{}';
     stops timestamptz[] := '{}';
     gate record;
+    row_cap integer := (search ->> 'max_result_rows')::int;
+    read_ids bigint[];
+    plates_given text[];
+    capped jsonb;
 BEGIN
     params := jsonb_build_object('scenes', p_scenes, 'min_scenes', p_min_scenes, 'filters', filters);
     checked := alpr.check_session(p_access_id, 'canvass', params);
@@ -567,25 +644,28 @@ BEGIN
     gate := alpr.scope_gate(checked.session, 'canvass', total_area, round(total_hours, 2), areas, params);
     IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
 
-    -- Circles and polygons in separate branches so each keeps its plain, index-usable predicate.
+    -- Circles and polygons in separate branches so each keeps its plain, index-usable predicate. One row past
+    -- the cap per scene tells whether the cap cut the answer.
     WITH scenes AS (
         SELECT * FROM unnest(areas, centers, radii, starts, stops)
             WITH ORDINALITY AS s(area, center, radius_m, t_from, t_to, scene)
-    ), hits AS (
+    ), found AS (
         SELECT s.scene::integer AS scene, x.r FROM scenes s CROSS JOIN LATERAL (
             SELECT r FROM alpr.reads r
             WHERE s.radius_m IS NOT NULL AND ST_DWithin(r.location, s.center, s.radius_m)
               AND r.read_at >= s.t_from AND r.read_at <= s.t_to AND r.logically_deleted_at IS NULL
               AND alpr.passes_filters(r, filters)
-            LIMIT (search ->> 'max_result_rows')::int) x
+            LIMIT row_cap + 1) x
         UNION ALL
         SELECT s.scene::integer, x.r FROM scenes s CROSS JOIN LATERAL (
             SELECT r FROM alpr.reads r
             WHERE s.radius_m IS NULL AND ST_Intersects(r.location, s.area)
               AND r.read_at >= s.t_from AND r.read_at <= s.t_to AND r.logically_deleted_at IS NULL
               AND alpr.passes_filters(r, filters)
-            LIMIT (search ->> 'max_result_rows')::int) x
-    )
+            LIMIT row_cap + 1) x
+    ), numbered AS (
+        SELECT scene, r, row_number() OVER (ORDER BY scene, (r).read_at, (r).read_id) AS n FROM found
+    ), hits AS (SELECT scene, r FROM numbered WHERE n <= row_cap)
     SELECT (SELECT coalesce(jsonb_agg(alpr.read_json(r) || jsonb_build_object('scene', scene)
                                       ORDER BY scene, (r).read_at), '[]') FROM hits),
            (SELECT count(*) FROM hits),
@@ -594,14 +674,26 @@ BEGIN
                                                          'reads', read_count) ORDER BY scene_count DESC, plate), '[]')
               FROM (SELECT (r).plate AS plate, count(DISTINCT scene) AS scene_count,
                            array_agg(DISTINCT scene ORDER BY scene) AS scene_list, count(*) AS read_count
-                    FROM hits GROUP BY (r).plate HAVING count(DISTINCT scene) >= p_min_scenes) c)
-      INTO reads_payload, row_total, cameras_touched, common_payload;
+                    FROM hits GROUP BY (r).plate HAVING count(DISTINCT scene) >= p_min_scenes) c),
+           (SELECT coalesce(array_agg((r).read_id), '{}') FROM hits),
+           (SELECT coalesce(array_agg(DISTINCT (r).plate), '{}') FROM hits),
+           (SELECT CASE WHEN count(*) > row_cap THEN jsonb_build_object('shown', row_cap) END FROM found)
+      INTO reads_payload, row_total, cameras_touched, common_payload, read_ids, plates_given, capped;
+    IF capped IS NOT NULL THEN
+        capped := capped || jsonb_build_object(
+            'total', (SELECT count(*) FROM unnest(areas, centers, radii, starts, stops) AS s(area, center, radius_m, t_from, t_to)
+                      JOIN alpr.reads r ON r.read_at >= s.t_from AND r.read_at <= s.t_to
+                       AND CASE WHEN s.radius_m IS NOT NULL THEN ST_DWithin(r.location, s.center, s.radius_m)
+                                ELSE ST_Intersects(r.location, s.area) END
+                      WHERE r.logically_deleted_at IS NULL AND alpr.passes_filters(r, filters)),
+            'order', 'scene, then time', 'narrow', 'shorter windows or smaller areas');
+    END IF;
 
     RETURN alpr.deliver(checked.session, 'canvass', 'canvass',
         jsonb_build_object('reads', reads_payload, 'common', common_payload), row_total, params,
         jsonb_build_object('area_km2', round(total_area::numeric, 4), 'window_hours', round(total_hours, 2),
                            'cameras', cameras_touched, 'scenes', scene_no) || gate.scope,
-        warnings, gate.flags);
+        warnings, gate.flags, read_ids, plates_given, capped);
 END
 $$;
 
@@ -616,22 +708,27 @@ DECLARE
 BEGIN
     checked := alpr.check_session(p_access_id, 'read_image', params);
     IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
+    -- Whether the read exists, and has an image, is ALPR data too: told only after the audit commits.
     SELECT * INTO found_read FROM alpr.reads WHERE read_id = p_read_id AND logically_deleted_at IS NULL;
     IF found_read.read_id IS NULL THEN
-        RETURN alpr.refuse_call(checked.session, 'read_image', 'unknown_read', format('no read %s', p_read_id), params);
+        RETURN alpr.refuse_deferred(checked.session, 'read_image', 'unknown_read', format('no read %s', p_read_id), params);
     END IF;
     SELECT * INTO image FROM alpr.read_images WHERE image_id = found_read.plate_image_id;
     IF image.image_id IS NULL THEN
-        RETURN alpr.refuse_call(checked.session, 'read_image', 'no_image', format('read %s has no image', p_read_id), params);
+        RETURN alpr.refuse_deferred(checked.session, 'read_image', 'no_image', format('read %s has no image', p_read_id),
+                                    params || jsonb_build_object('plate', found_read.plate));
     END IF;
     RETURN alpr.deliver(checked.session, 'read_image', 'image',
         jsonb_build_object('read_id', p_read_id, 'plate', found_read.plate, 'media_type', image.media_type,
                            'sha256', image.sha256, 'content_base64', encode(image.content, 'base64')),
-        1, params || jsonb_build_object('plate', found_read.plate), '{}');
+        1, params || jsonb_build_object('plate', found_read.plate), '{}', '{}', '{}',
+        ARRAY[found_read.read_id], ARRAY[found_read.plate]);
 END
 $$;
 
--- Records what leaves the system: format, rows, digest and destination, under the open case.
+-- Records what leaves the system: format, rows, digest and destination, under the open case. A destination
+-- is the case's own file ('case_file'), or an agency on file with an approved sharing request (then
+-- api.record_sharing_export records which request); anything else is refused, audited and flagged.
 CREATE OR REPLACE FUNCTION api.record_export(p_access_id uuid, p_result_ids uuid[], p_format text, p_rows integer,
                                              p_sha256 text, p_destination text)
 RETURNS api.call_result
@@ -640,22 +737,29 @@ DECLARE
     params jsonb := jsonb_build_object('results', p_result_ids, 'format', alpr.clip(p_format, 20), 'rows', p_rows,
                                        'sha256', alpr.clip(p_sha256, 64), 'destination', alpr.clip(p_destination, 300));
     checked record;
-    recorded api.call_result;
 BEGIN
     checked := alpr.check_session(p_access_id, 'export', params);
     IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
-    IF p_format NOT IN ('csv', 'geojson', 'html', 'png', 'zip') THEN
+    IF p_destination IS DISTINCT FROM 'case_file' THEN
+        RETURN alpr.refuse_call(checked.session, 'export', 'export_destination_refused',
+            format('an export goes to the file of case %s (destination ''case_file'') or, under an approved sharing '
+                   'request, to an agency on file; %s is neither', (checked.session).case_number,
+                   quote_literal(alpr.clip(coalesce(p_destination, ''), 80))),
+            params, ARRAY['export_refused']);
+    END IF;
+    IF p_format IS NULL OR p_format NOT IN ('csv', 'geojson', 'html', 'png', 'zip') THEN
         RETURN alpr.refuse_call(checked.session, 'export', 'invalid_export', 'export format must be csv, geojson, html, png or zip', params);
     END IF;
     IF EXISTS (SELECT 1 FROM unnest(coalesce(p_result_ids, '{}')) rid
                WHERE NOT EXISTS (SELECT 1 FROM alpr.result_sets s WHERE s.result_id = rid AND s.access_id = p_access_id)) THEN
         RETURN alpr.refuse_call(checked.session, 'export', 'invalid_export', 'an exported result does not belong to this access session', params);
     END IF;
-    recorded.outcome := 'granted';
-    recorded.row_count := p_rows;
-    recorded.audit_id := alpr.write_audit('export', 'granted', NULL, (checked.session).access_id, (checked.session).case_number,
-        (checked.session).purpose, (checked.session).justification, params, '{}', coalesce(p_rows, 0), ARRAY['export'], '{}');
-    RETURN recorded;
+    RETURN alpr.park(checked.session,
+        alpr.write_audit('export', 'granted', NULL, (checked.session).access_id, (checked.session).case_number,
+                         (checked.session).purpose, (checked.session).justification, params, '{}', coalesce(p_rows, 0),
+                         ARRAY['export'], '{}'),
+        'acknowledgement', 'granted', NULL, format('export of %s rows to the file of case %s recorded', coalesce(p_rows, 0),
+                                                   (checked.session).case_number), '{}', 0, '{}');
 END
 $$;
 

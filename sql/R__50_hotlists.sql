@@ -54,6 +54,7 @@ CREATE OR REPLACE FUNCTION api.hotlist_import(p_name text, p_source text, p_entr
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('name', alpr.clip(p_name, 120), 'source', alpr.clip(p_source, 120),
                                        'entries', CASE WHEN jsonb_typeof(p_entries) = 'array' THEN jsonb_array_length(p_entries) END);
     problems text[] := '{}';
@@ -63,9 +64,8 @@ DECLARE
     list_id integer;
     added integer;
 BEGIN
-    IF alpr.require_role(ARRAY['administrator'], 'hotlist_import', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['administrator'], 'hotlist_import', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     IF coalesce(btrim(p_name), '') = '' OR coalesce(btrim(p_source), '') = '' THEN
         RETURN alpr.admin_result('hotlist_import', params, false, 'a hot list needs a name and a source');
     END IF;
@@ -106,8 +106,9 @@ BEGIN
                       WHERE x.hotlist_id = list_id AND x.plate = alpr.normalize_plate(e ->> 'plate')
                         AND x.cancelled_at IS NULL);
     GET DIAGNOSTICS added = ROW_COUNT;
-    RETURN alpr.admin_result('hotlist_import', params || jsonb_build_object('added', added), true,
-        format('%s entries added to %s (%s already on it)', added, p_name, row_no - added));
+    RETURN alpr.admin_result('hotlist_import', params, true,
+        format('%s entries added to %s (%s already on it)', added, p_name, row_no - added),
+        jsonb_build_object('added', added, 'already_listed', row_no - added, 'hotlist_id', list_id));
 END
 $$;
 
@@ -115,18 +116,18 @@ CREATE OR REPLACE FUNCTION api.hotlist_match(p_from timestamptz, p_to timestampt
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('from', p_from, 'to', p_to);
     added integer;
 BEGIN
-    IF alpr.require_role(ARRAY['administrator'], 'hotlist_match', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['administrator'], 'hotlist_match', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     IF p_from IS NULL OR p_to IS NULL OR p_from >= p_to THEN
         RETURN alpr.admin_result('hotlist_match', params, false, 'give a window whose start is before its end');
     END IF;
     added := alpr.match_hotlists(p_from, p_to);
-    RETURN alpr.admin_result('hotlist_match', params || jsonb_build_object('hits', added), true,
-                             format('%s new hits; %s', added, alpr.hit_warning()));
+    RETURN alpr.admin_deferred('hotlist_match', params, format('%s new hits; %s', added, alpr.hit_warning()),
+                               jsonb_build_object('hits', added));
 END
 $$;
 
@@ -134,12 +135,12 @@ CREATE OR REPLACE FUNCTION api.hotlist_cancel(p_entry_id bigint, p_reason text)
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('entry_id', p_entry_id, 'reason', alpr.clip(p_reason, 300));
     changed integer;
 BEGIN
-    IF alpr.require_role(ARRAY['administrator'], 'hotlist_cancel', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['administrator'], 'hotlist_cancel', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     IF length(btrim(coalesce(p_reason, ''))) < 10 THEN
         RETURN alpr.admin_result('hotlist_cancel', params, false, 'say why the entry is cancelled (at least 10 characters)');
     END IF;
@@ -164,6 +165,10 @@ DECLARE
     problem text;
     payload jsonb;
     row_total integer;
+    row_cap integer := (policy -> 'search' ->> 'max_result_rows')::int;
+    read_ids bigint[];
+    plates_given text[];
+    capped jsonb;
 BEGIN
     checked := alpr.check_session(p_access_id, 'hits', params);
     IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
@@ -171,20 +176,29 @@ BEGIN
     IF problem IS NOT NULL THEN
         RETURN alpr.refuse_call(checked.session, 'hits', 'invalid_window', problem, params);
     END IF;
+    WITH found AS (
+        SELECT r, h, e, l.name AS list_name, row_number() OVER (ORDER BY r.read_at DESC, h.hit_id) AS n
+        FROM alpr.hits h
+        JOIN alpr.reads r ON r.read_id = h.read_id AND r.read_at = h.read_at
+        JOIN alpr.hotlist_entries e ON e.entry_id = h.entry_id
+        JOIN alpr.hotlists l ON l.hotlist_id = e.hotlist_id
+        WHERE h.read_at >= p_from AND h.read_at < p_to AND r.logically_deleted_at IS NULL
+        ORDER BY r.read_at DESC, h.hit_id LIMIT row_cap + 1)
     SELECT coalesce(jsonb_agg(alpr.read_json(r) || jsonb_build_object(
-               'hit_id', h.hit_id, 'match_kind', h.match_kind, 'listed_plate', e.plate, 'list', l.name,
-               'reason', e.reason, 'list_source', e.source, 'hit_verified_at', h.verified_at,
-               'hit_verified_by', h.verified_by, 'verification_note', h.verification_note,
-               'warning', alpr.hit_warning()) ORDER BY r.read_at DESC), '[]'), count(*)
-      INTO payload, row_total
-    FROM alpr.hits h
-    JOIN alpr.reads r ON r.read_id = h.read_id AND r.read_at = h.read_at
-    JOIN alpr.hotlist_entries e ON e.entry_id = h.entry_id
-    JOIN alpr.hotlists l ON l.hotlist_id = e.hotlist_id
-    WHERE h.read_at >= p_from AND h.read_at < p_to AND r.logically_deleted_at IS NULL;
+               'hit_id', (h).hit_id, 'match_kind', (h).match_kind, 'listed_plate', (e).plate, 'list', list_name,
+               'reason', (e).reason, 'list_source', (e).source, 'hit_verified_at', (h).verified_at,
+               'hit_verified_by', (h).verified_by, 'verification_note', (h).verification_note,
+               'warning', alpr.hit_warning()) ORDER BY n) FILTER (WHERE n <= row_cap), '[]'),
+           count(*) FILTER (WHERE n <= row_cap),
+           coalesce(array_agg((r).read_id) FILTER (WHERE n <= row_cap), '{}'),
+           coalesce(array_agg(DISTINCT (r).plate) FILTER (WHERE n <= row_cap), '{}'),
+           CASE WHEN count(*) > row_cap THEN jsonb_build_object('shown', row_cap, 'order', 'newest first',
+                                                               'narrow', 'a shorter window') END
+      INTO payload, row_total, read_ids, plates_given, capped
+    FROM found;
     RETURN alpr.deliver(checked.session, 'hits', 'reads', payload, row_total, params,
         jsonb_build_object('window_hours', round(extract(epoch FROM p_to - p_from)::numeric / 3600, 2)),
-        ARRAY[alpr.hit_warning()]);
+        ARRAY[alpr.hit_warning()], '{}', read_ids, plates_given, capped);
 END
 $$;
 
@@ -208,10 +222,11 @@ BEGIN
     WHERE hit_id = p_hit_id;
     GET DIAGNOSTICS changed = ROW_COUNT;
     IF changed = 0 THEN
-        RETURN alpr.refuse_call(checked.session, 'verify_hit', 'unknown_hit', format('no hit %s', p_hit_id), params);
+        RETURN alpr.refuse_deferred(checked.session, 'verify_hit', 'unknown_hit', format('no hit %s', p_hit_id), params);
     END IF;
     RETURN alpr.acknowledge(checked.session, 'verify_hit', params, format('hit %s recorded as %s', p_hit_id,
-                            CASE WHEN p_confirmed THEN 'confirmed' ELSE 'not confirmed' END));
+                            CASE WHEN p_confirmed THEN 'confirmed' ELSE 'not confirmed' END),
+                            jsonb_build_object('hit_id', p_hit_id, 'confirmed', p_confirmed));
 END
 $$;
 
@@ -254,6 +269,7 @@ BEGIN
     RETURNING entry_id INTO new_entry;
     RETURN alpr.acknowledge(checked.session, 'register_plate', params || jsonb_build_object('entry_id', new_entry),
         format('%s registered under case %s until %s (entry %s)', wanted, (checked.session).case_number,
-               to_char(p_expires_at, 'YYYY-MM-DD'), new_entry));
+               to_char(p_expires_at, 'YYYY-MM-DD'), new_entry),
+        jsonb_build_object('entry_id', new_entry, 'plate', wanted, 'expires_at', p_expires_at));
 END
 $$;

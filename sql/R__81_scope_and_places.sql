@@ -59,37 +59,57 @@ BEGIN
 END
 $$;
 
--- An analyst asks, under the open case, for a query larger than the thresholds; a supervisor decides.
+DROP FUNCTION IF EXISTS api.request_scope_approval(uuid, text, numeric, numeric, text);
+
+-- A user asks, under the open case, for what the profile lets run only with a supervisor's prior approval:
+-- a search or canvass above the area / window thresholds, a pattern broader than max_plates_without_approval
+-- (plates), more than the budget under this case (reads, plates), or a search of logically deleted data
+-- (details: plate, from, to, category, court_order). A supervisor decides in their own session.
 CREATE OR REPLACE FUNCTION api.request_scope_approval(p_access_id uuid, p_function text, p_area_km2 numeric,
-                                                      p_window_hours numeric, p_reason text)
+                                                      p_window_hours numeric, p_reason text,
+                                                      p_plates integer DEFAULT NULL, p_reads integer DEFAULT NULL,
+                                                      p_details jsonb DEFAULT '{}')
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     params jsonb := jsonb_build_object('function', alpr.clip(p_function, 40), 'area_km2', p_area_km2,
-                                       'window_hours', p_window_hours, 'reason', alpr.clip(p_reason, 1000));
+                                       'window_hours', p_window_hours, 'plates', p_plates, 'reads', p_reads,
+                                       'details', p_details, 'reason', alpr.clip(p_reason, 1000));
     checked record;
+    problem text;
     new_id integer;
 BEGIN
     checked := alpr.check_session(p_access_id, 'request_scope_approval', params);
     IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
-    IF p_function IS NULL OR p_function NOT IN ('search_plates', 'canvass') THEN
-        RETURN alpr.refuse_call(checked.session, 'request_scope_approval', 'invalid_request',
-                                'approvals are for search_plates or canvass', params);
+    problem := CASE
+        WHEN p_function IS NULL OR p_function NOT IN ('search_plates', 'canvass', 'budget', 'search_deleted')
+            THEN 'approvals are for search_plates, canvass, budget or search_deleted'
+        WHEN p_area_km2 < 0 OR p_window_hours < 0 OR p_area_km2 = 'NaN' OR p_window_hours = 'NaN' OR p_plates <= 0 OR p_reads <= 0
+            THEN 'sizes must be positive numbers'
+        WHEN p_function = 'canvass' AND p_area_km2 IS NULL AND p_window_hours IS NULL
+            THEN 'give the area (km2) and/or the window (hours) the canvass needs'
+        WHEN p_function = 'search_plates' AND p_area_km2 IS NULL AND p_window_hours IS NULL AND p_plates IS NULL
+            THEN 'give the area (km2), the window (hours) and/or the plates the search may match'
+        WHEN p_function = 'budget' AND p_plates IS NULL AND p_reads IS NULL
+            THEN 'give the extra distinct reads and/or plates the case needs'
+        WHEN p_function = 'search_deleted' AND (jsonb_typeof(p_details) IS DISTINCT FROM 'object'
+                                                 OR NOT p_details ?& ARRAY['plate', 'from', 'to', 'category'])
+            THEN 'a deleted-data search approval names the plate, the window (from, to) and the category'
+        WHEN length(btrim(coalesce(p_reason, ''))) < 20
+            THEN 'say why the case needs it (at least 20 characters)' END;
+    IF problem IS NOT NULL THEN
+        RETURN alpr.refuse_call(checked.session, 'request_scope_approval', 'invalid_request', problem, params);
     END IF;
-    IF (p_area_km2 IS NULL AND p_window_hours IS NULL) OR p_area_km2 < 0 OR p_window_hours < 0
-       OR p_area_km2 = 'NaN' OR p_window_hours = 'NaN' THEN
-        RETURN alpr.refuse_call(checked.session, 'request_scope_approval', 'invalid_request',
-                                'give the area (km2) and/or the window (hours) the query needs, as positive numbers', params);
-    END IF;
-    IF length(btrim(coalesce(p_reason, ''))) < 20 THEN
-        RETURN alpr.refuse_call(checked.session, 'request_scope_approval', 'invalid_request',
-                                'say why the case needs a query this large (at least 20 characters)', params);
-    END IF;
-    INSERT INTO alpr.scope_approvals (db_user, case_number, function_name, area_km2, window_hours, reason)
-    VALUES (session_user, (checked.session).case_number, p_function, p_area_km2, p_window_hours, btrim(p_reason))
+    INSERT INTO alpr.scope_approvals (db_user, case_number, function_name, area_km2, window_hours, plates, reads, details, reason)
+    VALUES (session_user, (checked.session).case_number, p_function, p_area_km2, p_window_hours, p_plates, p_reads,
+            coalesce(p_details, '{}') || CASE WHEN p_function = 'search_deleted'
+                                              THEN jsonb_build_object('plate', alpr.normalize_plate(p_details ->> 'plate'))
+                                              ELSE '{}' END,
+            btrim(p_reason))
     RETURNING approval_id INTO new_id;
     RETURN alpr.acknowledge(checked.session, 'request_scope_approval', params || jsonb_build_object('approval_id', new_id),
-                            format('approval request %s sent to the supervisors', new_id));
+                            format('approval request %s sent to the supervisors', new_id),
+                            jsonb_build_object('approval_id', new_id));
 END
 $$;
 
@@ -98,13 +118,13 @@ CREATE OR REPLACE FUNCTION api.decide_scope_approval(p_approval_id integer, p_ap
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('approval_id', p_approval_id, 'approve', p_approve, 'note', alpr.clip(p_note, 1000),
                                        'valid_days', p_valid_days);
     request alpr.scope_approvals;
 BEGIN
-    IF alpr.require_role(ARRAY['supervisor'], 'decide_scope_approval', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['supervisor'], 'decide_scope_approval', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     SELECT * INTO request FROM alpr.scope_approvals WHERE approval_id = p_approval_id;
     IF request.approval_id IS NULL THEN
         RETURN alpr.admin_result('decide_scope_approval', params, false, format('no approval request %s', p_approval_id));
@@ -122,7 +142,9 @@ BEGIN
         decision_note = btrim(p_note), expires_at = CASE WHEN p_approve THEN now() + make_interval(days => p_valid_days) END
     WHERE approval_id = p_approval_id;
     RETURN alpr.admin_result('decide_scope_approval', params, true,
-                             format('request %s %s', p_approval_id, CASE WHEN p_approve THEN 'approved' ELSE 'refused' END));
+                             format('request %s %s', p_approval_id, CASE WHEN p_approve THEN 'approved' ELSE 'refused' END),
+                             jsonb_build_object('approval_id', p_approval_id,
+                                                'decision', CASE WHEN p_approve THEN 'approved' ELSE 'refused' END));
 END
 $$;
 
@@ -131,13 +153,13 @@ CREATE OR REPLACE FUNCTION api.scope_approvals(p_pending_only boolean DEFAULT tr
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('pending_only', p_pending_only);
     payload jsonb;
     row_total integer;
 BEGIN
-    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'scope_approvals', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['supervisor', 'administrator'], 'scope_approvals', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.approval_id), '[]'), count(*) INTO payload, row_total
     FROM alpr.scope_approvals a WHERE NOT coalesce(p_pending_only, true) OR a.decision IS NULL;
     RETURN alpr.deliver(NULL, 'scope_approvals', 'scope_approvals', payload, row_total, params, '{}');
@@ -209,13 +231,13 @@ CREATE OR REPLACE FUNCTION api.admin_add_sensitive_place(p_name text, p_kind tex
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('name', alpr.clip(p_name, 200), 'kind', alpr.clip(p_kind, 40), 'lat', p_lat,
                                        'lon', p_lon, 'radius_m', p_radius_m);
     problem text := alpr.point_error(p_lat, p_lon);
 BEGIN
-    IF alpr.require_role(ARRAY['administrator'], 'admin_add_sensitive_place', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['administrator'], 'admin_add_sensitive_place', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     IF problem IS NULL AND (p_kind IS NULL OR p_kind NOT IN ('place_of_worship', 'health_clinic', 'protest_site', 'other')) THEN
         problem := 'kind must be place_of_worship, health_clinic, protest_site or other';
     END IF;
@@ -242,7 +264,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 $$;
 
 REVOKE ALL ON FUNCTION alpr.sensitive_places_near(geography[]), alpr.scope_view(timestamptz, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION api.request_scope_approval(uuid, text, numeric, numeric, text) TO workbench_user;
+GRANT EXECUTE ON FUNCTION api.request_scope_approval(uuid, text, numeric, numeric, text, integer, integer, jsonb) TO workbench_user;
 GRANT EXECUTE ON FUNCTION api.decide_scope_approval(integer, boolean, text, integer) TO workbench_supervisor;
 GRANT EXECUTE ON FUNCTION api.scope_approvals(boolean), api.proportionality(timestamptz, timestamptz)
     TO workbench_supervisor, workbench_administrator;

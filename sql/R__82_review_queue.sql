@@ -9,7 +9,8 @@ DROP FUNCTION IF EXISTS alpr.flag_weight(text, integer);
 CREATE OR REPLACE FUNCTION alpr.audit_flags(p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (audit_id bigint, flag text, weight integer, explanation text)
 LANGUAGE sql STABLE AS $$
-    WITH settings AS (SELECT alpr.policy() -> 'audit' AS audit),  -- read once, not per flagged row
+    WITH settings AS (SELECT alpr.policy() -> 'audit' AS audit,  -- read once, not per flagged row
+                             alpr.policy() -> 'agency' ->> 'time_zone' AS zone),
     log AS (SELECT * FROM alpr.audit_log WHERE logged_at >= p_from AND logged_at < p_to),
     boilerplate AS (  -- the same justification typed for many different cases by one user
         SELECT db_user, justification FROM log
@@ -77,9 +78,35 @@ LANGUAGE sql STABLE AS $$
         WHERE function_name IN ('export', 'sharing_export') AND outcome = 'granted'
         UNION ALL
         SELECT audit_id, 'unusual_hour', 2, 'query between midnight and 5 am, agency time'
-        FROM log
+        FROM log, settings s
         WHERE outcome = 'granted' AND access_id IS NOT NULL
-          AND extract(hour FROM logged_at AT TIME ZONE 'America/Los_Angeles') < 5
+          AND extract(hour FROM logged_at AT TIME ZONE coalesce(s.zone, 'UTC')) < 5
+        UNION ALL
+        SELECT audit_id, 'harvesting', 8,
+               CASE WHEN outcome = 'denied'
+                    THEN 'reached the login''s budget of distinct reads or plates (refused: a supervisor''s approval is needed)'
+                    ELSE format('%s distinct plates given to this login today, far above its usual %s a day',
+                                scope ->> 'plates_today', coalesce(scope ->> 'usual_plates_per_day', '0')) END
+        FROM log WHERE 'harvesting' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'prohibited_purpose', 6,
+               CASE WHEN 'disguised_purpose' = ANY (flags)
+                    THEN format('asked for a prohibited purpose typed in disguise (%s)', purpose)
+                    ELSE 'asked for ALPR data for a prohibited purpose' END
+        FROM log WHERE 'prohibited_purpose' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'prohibited_text', 5,
+               format('the justification reads like %s, a prohibited purpose: check it against the case',
+                      replace((SELECT string_agg(substr(f, 17), ', ') FROM unnest(flags) f WHERE f LIKE 'prohibited_text:%'), '_', ' '))
+        FROM log WHERE EXISTS (SELECT 1 FROM unnest(flags) f WHERE f LIKE 'prohibited_text:%')
+        UNION ALL
+        SELECT audit_id, 'export_refused', 6, format('tried to export to %s, which is neither the case file nor an agency '
+                                                     'with an approved sharing request', coalesce(parameters ->> 'destination', '?'))
+        FROM log WHERE 'export_refused' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'training_failures', 3,
+               format('%s failed quiz attempts in 30 days: the trainer should follow up', parameters ->> 'failures_30_days')
+        FROM log WHERE 'training_failures' = ANY (flags)
         UNION ALL
         SELECT b.last_id, 'unusual_volume', 3,
                format('%s data queries in one hour (this user''s usual: %s per active hour)', b.calls, round(u.per_hour, 1))
@@ -140,11 +167,11 @@ CREATE OR REPLACE FUNCTION api.review_signoff(p_audit_id bigint, p_flag text, p_
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('audit_id', p_audit_id, 'flag', alpr.clip(p_flag, 60), 'finding', alpr.clip(p_finding, 1000));
 BEGIN
-    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'review_signoff', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['supervisor', 'administrator'], 'review_signoff', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     IF NOT EXISTS (SELECT 1 FROM alpr.audit_log WHERE audit_id = p_audit_id) THEN
         RETURN alpr.admin_result('review_signoff', params, false, format('no audit record %s', p_audit_id));
     END IF;

@@ -6,8 +6,11 @@ SET LOCAL ROLE alpr_owner;
 
 CREATE OR REPLACE FUNCTION api.retention_run(p_dry_run boolean DEFAULT true)
 RETURNS api.call_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+SET lock_timeout = '5s'  -- a partition drop must not hold every reader behind it for longer
+AS $$
 DECLARE
+    gate record;
     retention jsonb := alpr.policy() -> 'retention';
     as_of timestamptz := now();
     logical_cutoff timestamptz;
@@ -24,18 +27,18 @@ DECLARE
     counted bigint;
     report jsonb;
 BEGIN
-    IF alpr.require_role(ARRAY['administrator'], 'retention_run', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
-    -- One run at a time; a second waits rather than interleaving.
-    PERFORM pg_advisory_xact_lock(hashtext('alpr.retention_run'));
+    gate := alpr.role_check(ARRAY['administrator'], 'retention_run', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
+    -- One run at a time; a second waits rather than interleaving. The lock is a row only the owner can
+    -- reach (an advisory lock's key could be taken by any login to stall the run).
+    PERFORM 1 FROM alpr.job_locks WHERE job = 'retention_run' FOR UPDATE;
     logical_cutoff := as_of - (retention ->> 'logical_delete_after')::interval;
     purge_cutoff := as_of - (retention ->> 'purge_after')::interval;
 
     DROP TABLE IF EXISTS pg_temp.held, pg_temp.gone_images;
     CREATE TEMP TABLE held ON COMMIT DROP AS
         SELECT DISTINCT hr.read_id FROM alpr.legal_hold_reads hr
-        JOIN alpr.legal_holds h ON h.hold_id = hr.hold_id WHERE h.released_at IS NULL;
+        JOIN alpr.legal_holds h ON h.hold_id = hr.hold_id WHERE h.released_at IS NULL AND h.status = 'approved';
     CREATE TEMP TABLE gone_images (image_id bigint) ON COMMIT DROP;  -- images of purged reads
     SELECT count(*) INTO kept_held FROM alpr.reads r JOIN held USING (read_id)
     WHERE r.read_at < coalesce(logical_cutoff, purge_cutoff);
@@ -101,7 +104,14 @@ BEGIN
         'logical_cutoff', logical_cutoff, 'purge_cutoff', purge_cutoff,
         'logically_deleted', hidden_rows, 'partitions_dropped', to_jsonb(dropped), 'rows_in_dropped_partitions', dropped_rows,
         'rows_deleted', deleted_rows, 'images_deleted', images_gone, 'kept_under_legal_hold', kept_held);
-    RETURN alpr.admin_result('retention_run', params || report, true, report::text);
+    RETURN alpr.admin_deferred('retention_run', params, 'retention run done', report);
+EXCEPTION WHEN lock_not_available THEN
+    -- A partition drop waits for sessions still reading it; it gives up after lock_timeout rather than
+    -- queue every other reader behind it. Nothing was changed; the run can be repeated.
+    RETURN alpr.admin_result('retention_run', params, false,
+        format('retention waited %s for a session still reading the read store and changed nothing; run it again '
+               '(sessions idle in a transaction are ended after the profile''s limit)', current_setting('lock_timeout')),
+        NULL, 'busy');
 END
 $$;
 

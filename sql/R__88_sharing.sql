@@ -29,13 +29,13 @@ CREATE OR REPLACE FUNCTION api.sharing_record_agency(p_name text, p_type text, p
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('agency', alpr.clip(p_name, 200), 'type', alpr.clip(p_type, 40),
                                        'state', alpr.clip(p_state, 10), 'federal', p_federal, 'local', p_local,
                                        'agreement', alpr.clip(p_agreement, 200));
 BEGIN
-    IF alpr.require_role(ARRAY['administrator'], 'sharing_record_agency', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['administrator'], 'sharing_record_agency', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     IF coalesce(btrim(p_name), '') = '' OR coalesce(upper(p_state), '') !~ '^[A-Z]{2}$'
        OR p_type NOT IN ('law_enforcement', 'prosecutorial', 'commercial', 'media', 'public', 'other') THEN
         RETURN alpr.admin_result('sharing_record_agency', params, false,
@@ -53,21 +53,21 @@ CREATE OR REPLACE FUNCTION api.sharing_record_request(p_agency text, p_requester
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('agency', alpr.clip(p_agency, 200), 'requester', alpr.clip(p_requester, 200),
                                        'purpose', alpr.clip(p_purpose, 500));
     new_request integer;
 BEGIN
-    IF alpr.require_role(ARRAY['administrator', 'supervisor'], 'sharing_record_request', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'administrators and supervisors only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['administrator', 'supervisor'], 'sharing_record_request', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     IF length(btrim(coalesce(p_requester, ''))) < 3 OR length(btrim(coalesce(p_purpose, ''))) < 20 THEN
         RETURN alpr.admin_result('sharing_record_request', params, false,
             'a written request names the requester and the intended purpose (at least 20 characters)');
     END IF;
     INSERT INTO alpr.sharing_requests (agency_name, requester_name, intended_purpose)
     VALUES (btrim(p_agency), btrim(p_requester), btrim(p_purpose)) RETURNING request_id INTO new_request;
-    RETURN alpr.admin_result('sharing_record_request', params || jsonb_build_object('request_id', new_request), true,
-                             format('request %s recorded', new_request));
+    RETURN alpr.admin_result('sharing_record_request', params, true, format('request %s recorded', new_request),
+                             jsonb_build_object('request_id', new_request));
 END
 $$;
 
@@ -76,14 +76,14 @@ CREATE OR REPLACE FUNCTION api.sharing_decide(p_request_id integer, p_approve bo
 RETURNS api.call_result
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
+    gate record;
     params jsonb := jsonb_build_object('request_id', p_request_id, 'approve', p_approve, 'reason', alpr.clip(p_reason, 500));
     request alpr.sharing_requests;
     agency alpr.sharing_agencies;
     refusal text;
 BEGIN
-    IF alpr.require_role(ARRAY['supervisor', 'administrator'], 'sharing_decide', params) IS NULL THEN
-        RETURN ROW(NULL, 'denied', 'role_not_authorized', 'supervisors and administrators only', 0, NULL, NULL)::api.call_result;
-    END IF;
+    gate := alpr.role_check(ARRAY['supervisor', 'administrator'], 'sharing_decide', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     SELECT * INTO request FROM alpr.sharing_requests WHERE request_id = p_request_id;
     IF request.request_id IS NULL OR request.decision IS NOT NULL THEN
         RETURN alpr.admin_result('sharing_decide', params, false, format('no undecided request %s', p_request_id));
@@ -101,7 +101,9 @@ BEGIN
     UPDATE alpr.sharing_requests SET reviewer = session_user, decided_at = now(), decision_reason = btrim(p_reason),
         decision = CASE WHEN p_approve THEN 'approved' ELSE 'refused' END WHERE request_id = p_request_id;
     RETURN alpr.admin_result('sharing_decide', params, true,
-                             format('request %s %s', p_request_id, CASE WHEN p_approve THEN 'approved' ELSE 'refused' END));
+                             format('request %s %s', p_request_id, CASE WHEN p_approve THEN 'approved' ELSE 'refused' END),
+                             jsonb_build_object('request_id', p_request_id,
+                                                'decision', CASE WHEN p_approve THEN 'approved' ELSE 'refused' END));
 END
 $$;
 
@@ -132,7 +134,8 @@ BEGIN
         RETURN alpr.refuse_call(checked.session, 'sharing_export', 'invalid_export', 'format must be csv, geojson, html or zip', params);
     END IF;
     RETURN alpr.acknowledge(checked.session, 'sharing_export', params || jsonb_build_object('agency', request.agency_name),
-                            format('export for %s recorded under request %s', request.agency_name, p_request_id));
+                            format('export for %s recorded under request %s', request.agency_name, p_request_id),
+                            jsonb_build_object('agency', request.agency_name, 'request_id', p_request_id));
 END
 $$;
 

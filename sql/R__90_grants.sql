@@ -32,11 +32,11 @@ TO workbench_user, workbench_supervisor, workbench_administrator, workbench_trai
 
 GRANT EXECUTE ON FUNCTION
     api.admin_create_user(text, text, text, text),
-    api.admin_record_authorization(text, text, text),
     api.admin_set_active(text, boolean, text)
 TO workbench_administrator;
+GRANT EXECUTE ON FUNCTION api.record_authorization(text, text) TO workbench_supervisor;
 
 GRANT EXECUTE ON FUNCTION api.admin_assign_case(text, text) TO workbench_administrator, workbench_supervisor;
-GRANT EXECUTE ON FUNCTION api.verify_audit_chain() TO workbench_supervisor, workbench_administrator;
+GRANT EXECUTE ON FUNCTION api.verify_audit_chain(jsonb), api.audit_checkpoint() TO workbench_supervisor, workbench_administrator;
 GRANT EXECUTE ON FUNCTION api.record_training(text, text, text, text, numeric, timestamptz)
     TO workbench_trainer, workbench_administrator;

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -14,16 +17,25 @@ from workbench.sample.load import DEMO_USERS, load_sample, sample_cases
 from workbench.settings import load_settings
 
 TEST_DATABASE = "alpr_workbench_test"
+TEST_HOME = Path(__file__).resolve().parent.parent / ".workbench" / "test"
+TEST_PORT = 55442
 END = datetime(2026, 11, 1, tzinfo=UTC)
 PASSWORDS = {user.login: user.password for user in DEMO_USERS}
 
 
 @pytest.fixture(scope="session")
 def settings():
+    """The tests' own server: with the private cluster, a second private cluster under .workbench/test (its own
+    logins, so the user's sample database, its demo people and their training are never touched); with
+    WORKBENCH_ADMIN_DSN, a test database on that server. Notebooks the tests run inherit it."""
     base = load_settings()
-    if base.embedded:
-        cluster.start(base)
-    return load_settings({"database": TEST_DATABASE})
+    if not base.embedded:
+        return load_settings({"database": TEST_DATABASE})
+    overrides = {"home": TEST_HOME, "pg_port": TEST_PORT, "database": TEST_DATABASE, "upload_dir": TEST_HOME / "uploads"}
+    cluster.start(load_settings(overrides))
+    for key, value in overrides.items():
+        os.environ[f"WORKBENCH_{key.upper()}"] = str(value)
+    return load_settings(overrides)
 
 
 @pytest.fixture(scope="session")
@@ -97,3 +109,69 @@ def last_audit_id(superuser) -> int:
     with superuser.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(audit_id), 0) FROM alpr.audit_log")
         return cursor.fetchone()[0]
+
+
+def drop_login(superuser, login: str) -> None:
+    """Remove a login a test created (its CONNECT was granted by the store owner, so revoked as it)."""
+    with superuser.cursor() as cursor:
+        cursor.execute("SET ROLE alpr_owner")
+        cursor.execute(f'REVOKE CONNECT ON DATABASE "{TEST_DATABASE}" FROM "{login}"')
+        cursor.execute("RESET ROLE")
+        cursor.execute(f'DROP OWNED BY "{login}"; DROP ROLE IF EXISTS "{login}"')
+
+
+@pytest.fixture()
+def fresh_analyst(settings, superuser, cases):
+    """Factory of new data users (created by the administrator, authorized by the supervisor in their own session,
+    assigned to the first two cases; trained by the trainer when asked), each with budgets of their own."""
+    made = []
+
+    def _make(trained: bool = True) -> tuple[str, workbench.Workbench]:
+        login = f"analyst_t_{uuid.uuid4().hex[:8]}"
+        password = "test-analyst-" + uuid.uuid4().hex[:12]
+        admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
+        admin.create_user(login, "Test Analyst", "data_user", password=password)
+        for case_number in cases[:2]:
+            admin.assign_case(case_number, login)
+        admin.close()
+        supervisor = workbench.connect(user="supervisor_sato", password=PASSWORDS["supervisor_sato"], settings=settings)
+        supervisor.record_authorization(login, "Memo 2026-200, robbery unit (test)")
+        supervisor.close()
+        if trained:
+            trainer = workbench.connect(user="trainer_tran", password=PASSWORDS["trainer_tran"], settings=settings)
+            trainer.record_training(login, load_profile("lapd").data["training"]["course"], "in_person", "2026.1", 0.9)
+            trainer.close()
+        user = workbench.connect(user=login, password=password, settings=settings)
+        made.append((login, user))
+        return login, user
+
+    yield _make
+    for login, user in made:
+        user.close()
+        drop_login(superuser, login)
+
+
+@pytest.fixture()
+def policy_values(superuser):
+    """Change profile values in the test database for one test (dotted path -> value); restored after."""
+    import copy
+    import json
+
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT profile FROM alpr.policy_profile")
+        original = cursor.fetchone()[0]
+
+    def _set(**changes: object) -> None:
+        changed = copy.deepcopy(original)
+        for dotted, value in changes.items():
+            node = changed
+            *parents, leaf = dotted.split("__")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        with superuser.cursor() as cursor:
+            cursor.execute("UPDATE alpr.policy_profile SET profile = %s", (json.dumps(changed),))
+
+    yield _set
+    with superuser.cursor() as cursor:
+        cursor.execute("UPDATE alpr.policy_profile SET profile = %s", (json.dumps(original),))

@@ -22,7 +22,7 @@ from workbench.errors import (
 )
 from workbench.policy import load_profile
 
-from .conftest import END, audit_rows, last_audit_id
+from .conftest import END, audit_rows, drop_login, last_audit_id
 
 ALPR_TABLES = ["reads", "plates", "cameras", "users", "audit_log", "audit_chain_head", "access_sessions",
                "result_sets", "hotlist_entries", "legal_holds", "training_records", "cases", "policy_profile"]
@@ -73,9 +73,12 @@ def test_rows_are_unreadable_until_the_audit_commits(raw_as, analyst_case, super
         with pytest.raises(psycopg2.Error, match="not available until the query that produced it has committed"):
             cursor.execute("SELECT api.fetch_result(%s)", (result_id,))
     analyst.rollback()
-    with analyst.cursor() as cursor, pytest.raises(psycopg2.Error, match="no result"):
+    with analyst.cursor() as cursor:  # rolled back with its audit row: nothing to fetch, and the try is audited
         cursor.execute("SELECT api.fetch_result(%s)", (result_id,))
-    analyst.rollback()
+        answer = cursor.fetchone()[0]
+    analyst.commit()
+    assert (answer["outcome"], answer["reason_code"], answer.get("payload")) == ("denied", "unknown_result", None)
+    assert audit_rows(superuser, answer["audit_id"] - 1)[0]["function_name"] == "fetch_result"
 
 
 def test_a_rolled_back_denial_still_reaches_the_server_log(raw_as, superuser):
@@ -201,17 +204,17 @@ def test_audit_log_cannot_be_changed_and_tampering_is_detected(connect_as, super
                     "DELETE FROM alpr.audit_log WHERE audit_id = 1", "TRUNCATE alpr.audit_log CASCADE"):
             with pytest.raises(psycopg2.Error, match="append-only"):
                 cursor.execute(sql)
-        cursor.execute("SELECT case_number FROM alpr.audit_log WHERE audit_id = 2")
-        original = cursor.fetchone()[0]
+        cursor.execute("SELECT audit_id, case_number FROM alpr.audit_log ORDER BY audit_id OFFSET 1 LIMIT 1")
+        edited, original = cursor.fetchone()
         # Only the owner (or a superuser) disabling the trigger can change a row; the chain shows it.
         cursor.execute("ALTER TABLE alpr.audit_log DISABLE TRIGGER audit_log_append_only")
-        cursor.execute("UPDATE alpr.audit_log SET case_number = 'edited' WHERE audit_id = 2")
+        cursor.execute("UPDATE alpr.audit_log SET case_number = 'edited' WHERE audit_id = %s", (edited,))
     try:
         check = supervisor.verify_audit_chain()
-        assert not check.ok and check.first_broken_id == 2 and "altered" in check.detail
+        assert not check.ok and check.first_broken_id == edited and "altered" in check.detail
     finally:
         with superuser.cursor() as cursor:
-            cursor.execute("UPDATE alpr.audit_log SET case_number = %s WHERE audit_id = 2", (original,))
+            cursor.execute("UPDATE alpr.audit_log SET case_number = %s WHERE audit_id = %s", (original, edited))
             cursor.execute("ALTER TABLE alpr.audit_log ENABLE TRIGGER audit_log_append_only")
     assert supervisor.verify_audit_chain().ok
 
@@ -267,7 +270,11 @@ def test_administrator_lifecycle_of_a_user_goes_through_the_database(settings, s
         newcomer = workbench.connect(user=login, password=password, settings=settings)
         with pytest.raises(NotAuthorized):  # no written supervisor authorization yet
             newcomer.open_case(cases[0], "criminal_investigation", "Shooting series: first look at the partial plate")
-        admin.record_authorization(login, "Memo 2026-114, need to know for the robbery unit", "Sgt. Sato")
+        supervisor = workbench.connect(user="supervisor_sato", password=PASSWORDS["supervisor_sato"], settings=settings)
+        with pytest.raises(NotAuthorized):  # an administrator creates logins but does not authorize them
+            admin.record_authorization(login, "Memo 2026-114, need to know for the robbery unit")
+        supervisor.record_authorization(login, "Memo 2026-114, need to know for the robbery unit")
+        supervisor.close()
         with pytest.raises(TrainingRequired):
             newcomer.open_case(cases[0], "criminal_investigation", "Shooting series: first look at the partial plate")
         trainer.record_training(login, load_profile("lapd").data["training"]["course"], "initial", "2026.1", 0.9)
@@ -292,8 +299,7 @@ def test_administrator_lifecycle_of_a_user_goes_through_the_database(settings, s
     finally:
         admin.close()
         trainer.close()
-        with superuser.cursor() as cursor:
-            cursor.execute(f'DROP ROLE IF EXISTS "{login}"')
+        drop_login(superuser, login)
 
 
 def test_supervisor_review_of_the_audit_log_is_itself_audited(connect_as, analyst_case, superuser):

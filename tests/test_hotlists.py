@@ -28,13 +28,15 @@ def store_count(superuser, sql: str, *args) -> int:
 @pytest.fixture(scope="module")
 def imported(connect_as):
     admin = connect_as("admin_adams")
-    message = admin.import_hotlist("Felony wants (test)", "LBPD bulletins", SAMPLE_HOTLIST)
+    result = admin.import_hotlist("Felony wants (test)", "LBPD bulletins", SAMPLE_HOTLIST)
     admin.match_hotlists(*WINDOW)
-    return message
+    return result
 
 
-def test_import_reports_what_it_added(imported):
-    assert imported.startswith("3 entries added to Felony wants (test)")
+def test_import_reports_what_it_added(imported, connect_as):
+    assert (imported.added, imported.already_listed) == (3, 0)
+    again = connect_as("admin_adams").import_hotlist("Felony wants (test)", "LBPD bulletins", SAMPLE_HOTLIST)
+    assert (again.added, again.already_listed) == (0, 3)
 
 
 def test_hits_are_exact_and_lookalike_with_the_verification_warning(imported, analyst_case, superuser):
@@ -58,8 +60,8 @@ def test_expired_entries_do_not_match(imported, analyst_case):
 def test_verifying_a_hit_is_recorded_and_audited(imported, analyst_case, superuser):
     hit = analyst_case.hits(*WINDOW).to_dataframe().iloc[0]
     before = last_audit_id(superuser)
-    message = analyst_case.verify_hit(int(hit["hit_id"]), True, "Image matches; CLETS query 26-0042 confirms the want")
-    assert "confirmed" in message
+    recorded = analyst_case.verify_hit(int(hit["hit_id"]), True, "Image matches; CLETS query 26-0042 confirms the want")
+    assert recorded.details == {"hit_id": int(hit["hit_id"]), "confirmed": True}
     again = analyst_case.hits(*WINDOW).to_dataframe().set_index("hit_id").loc[hit["hit_id"]]
     assert again["hit_verified_by"] == "analyst_avery" and again["verification_note"].startswith("confirmed: ")
     assert [r["function_name"] for r in audit_rows(superuser, before)][:1] == ["verify_hit"]
@@ -69,9 +71,10 @@ def test_verifying_a_hit_is_recorded_and_audited(imported, analyst_case, superus
 
 def test_a_registered_plate_becomes_a_hit_until_cancelled(analyst_case, connect_as, superuser):
     plate = PLAN.decoy_plates[0]
-    message = analyst_case.register_plate(plate, "Decoy vehicle near scene 1; follow up its owner",
-                                          datetime.now(UTC) + timedelta(days=30), state="CA")
-    assert f"{plate} registered under case {analyst_case.case_number}" in message
+    recorded = analyst_case.register_plate(plate, "Decoy vehicle near scene 1; follow up its owner",
+                                           datetime.now(UTC) + timedelta(days=30), state="CA")
+    assert f"{plate} registered under case {analyst_case.case_number}" in recorded.message
+    assert recorded.details["plate"] == plate and recorded.details["entry_id"] > 0
     admin = connect_as("admin_adams")
     admin.match_hotlists(*WINDOW)
     hits = analyst_case.hits(*WINDOW).to_dataframe()

@@ -1,8 +1,10 @@
-"""Notebooks run top to bottom against the sample city (as `./setup.sh` loaded it); an error fails."""
+"""Notebooks run top to bottom against the tests' own sample city (never the user's); an error fails, and the
+exports a notebook writes land under WORKBENCH_HOME, not beside the notebook."""
 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -18,6 +20,9 @@ def test_notebook_runs_and_is_stored_without_outputs(path, tmp_path, settings):
     notebook = nbformat.read(path, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     shutil.copy(path, tmp_path / path.name)
+    started = time.time()
     NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # nothing written beside the notebook
     if ".export(" in path.read_text():  # each notebook ends with the export a case file needs
-        assert [p for p in tmp_path.iterdir() if p.suffix in (".csv", ".html", ".geojson")]
+        exports = settings.home / "exports"
+        assert [p for p in exports.rglob("*") if p.suffix in (".csv", ".html", ".geojson") and p.stat().st_mtime >= started]

@@ -4,7 +4,6 @@ and the policy quiz graded by the database gating access."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -49,7 +48,7 @@ def test_a_canvass_above_the_thresholds_runs_only_after_a_supervisor_approves(co
     with pytest.raises(InvalidQuery):
         case.request_scope_approval("canvass", "too short", area_km2=70)
     request = case.request_scope_approval("canvass", "Getaway route crosses the city; need the wide circle",
-                                          area_km2=70)
+                                          area_km2=70).approval_id
     with pytest.raises(NotAuthorized):  # nobody decides their own, and analysts decide nothing
         investigator.decide_scope_approval(request, True, "Approving my own request")
     supervisor = connect_as("supervisor_sato")
@@ -96,11 +95,10 @@ def test_searches_near_a_sensitive_place_are_flagged_and_ordinary_ones_are_not(c
     assert "Test protest site" in set(analyst.sensitive_places()["name"])
 
 
-def test_unusual_volume_is_flagged_for_that_user_only(new_analyst, connect_as, cases):
+def test_unusual_volume_is_flagged_for_that_user_only(fresh_analyst, connect_as, cases):
     import time
 
-    login, newcomer = new_analyst  # no history: the profile's hourly limit is the bar
-    newcomer.submit_training(_right_answers(), kind="initial")
+    login, newcomer = fresh_analyst()  # no history: the profile's hourly limit is the bar
     now = datetime.now(UTC)
     if now.minute == 59 and now.second > 20:  # the flag counts calls per clock hour: keep them in one
         time.sleep(61 - now.second)
@@ -187,41 +185,33 @@ def test_report_prints_to_pdf(connect_as, tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
 
 
-@pytest.fixture()
-def new_analyst(settings, superuser, cases):
-    """A fresh analyst with written authorization and a case, but no training."""
-    login = f"analyst_quiz_{uuid.uuid4().hex[:8]}"
-    password = "quiz-analyst-" + uuid.uuid4().hex[:12]
-    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
-    admin.create_user(login, "Quiz Analyst", "data_user", password=password)
-    admin.record_authorization(login, "Memo 2026-200, robbery unit", "Sgt. Sato")
-    admin.assign_case(cases[0], login)
-    admin.close()
-    user = workbench.connect(user=login, password=password, settings=settings)
-    yield login, user
-    user.close()
-    with superuser.cursor() as cursor:
-        cursor.execute(f'DROP ROLE IF EXISTS "{login}"')
+RIGHT_CHOICES = {q.question: q.choices[q.answer] for q in training.build_questions(PROFILE)}
 
 
-def _right_answers() -> dict[int, int]:
-    return {q.number: q.answer for q in training.build_questions(PROFILE)}
+def _right(attempt) -> dict[int, int]:
+    """The right choice of each question as this attempt shuffled it (the tests know the bank; trainees do not)."""
+    return {q["position"]: q["choices"].index(RIGHT_CHOICES[q["question"]]) for q in attempt.questions}
 
 
-def test_passing_the_quiz_in_the_database_opens_access(new_analyst, cases, superuser):
-    login, analyst = new_analyst
+def test_passing_the_quiz_in_the_database_opens_access(fresh_analyst, cases, superuser):
+    login, analyst = fresh_analyst(trained=False)
     justification = "Shooting series: first look at the partial plate"
     with pytest.raises(TrainingRequired):
         analyst.open_case(cases[0], "criminal_investigation", justification)
-    quiz = analyst.training_quiz()
-    assert "answer" not in quiz.columns and len(quiz) == len(_right_answers())
-    wrong = {number: (answer + 1) % 4 for number, answer in _right_answers().items()}
-    failed = analyst.submit_training(wrong, kind="initial")
-    assert not failed["passed"] and failed["score"] == 0
+    attempt = analyst.start_training("initial")
+    assert len(attempt.questions) == len(RIGHT_CHOICES) and all("answer" not in q for q in attempt.questions)
+    wrong = {position: (choice + 1) % 4 for position, choice in _right(attempt).items()}
+    failed = analyst.submit_training(attempt, wrong)
+    assert not failed.passed and failed.score == 0
+    assert len(failed.review_sections) >= 5 and all(PROFILE.data["agency"]["policy"] in s for s in failed.review_sections)
     with pytest.raises(TrainingRequired):
         analyst.open_case(cases[0], "criminal_investigation", justification)
-    passed = analyst.submit_training(_right_answers(), kind="initial")
-    assert passed["passed"] and passed["score"] == 1 and all(item["explanation"] for item in passed["review"])
+    with superuser.cursor() as cursor:  # the profile's wait after a failed attempt, spent
+        cursor.execute("UPDATE alpr.training_attempts SET submitted_at = now() - interval '1 hour' "
+                       "WHERE attempt_id = %s", (attempt.attempt_id,))
+    attempt = analyst.start_training("initial")
+    passed = analyst.submit_training(attempt, _right(attempt))
+    assert passed.passed and passed.score == 1 and passed.review_sections == []
     assert analyst.open_case(cases[0], "criminal_investigation", justification)
     with superuser.cursor() as cursor:
         cursor.execute("SELECT kind, score, trainer FROM alpr.training_records t JOIN alpr.users u USING (user_id) "
@@ -231,8 +221,8 @@ def test_passing_the_quiz_in_the_database_opens_access(new_analyst, cases, super
         analyst.record_training(login, "Self-awarded", "initial", "x", 1.0)
 
 
-def test_a_lapsed_user_is_refused_until_the_refresher_quiz_is_passed(new_analyst, cases, superuser):
-    login, analyst = new_analyst
+def test_a_lapsed_user_is_refused_until_the_refresher_quiz_is_passed(fresh_analyst, cases, superuser):
+    login, analyst = fresh_analyst(trained=False)
     with superuser.cursor() as cursor:  # trained 400 days ago: the annual refresher is overdue
         cursor.execute("INSERT INTO alpr.training_records (user_id, course, kind, version, score, passed, completed_at) "
                        "SELECT user_id, 'course', 'initial', 'old', 0.9, true, now() - interval '400 days' "
@@ -241,9 +231,9 @@ def test_a_lapsed_user_is_refused_until_the_refresher_quiz_is_passed(new_analyst
         analyst.open_case(cases[0], "criminal_investigation", "Shooting series: back after a long absence")
     quiz = TrainingQuiz(analyst, kind="refresher")
     assert quiz.submit() is None and "Answer every question" in quiz.status.value
-    for number, choice in quiz.questions.items():
-        choice.value = _right_answers()[number]
-    assert quiz.submit()["passed"] and "100%" in quiz.status.value
+    for position, choice in _right(quiz.attempt).items():
+        quiz.questions[position].value = choice
+    assert quiz.submit().passed and "100%" in quiz.status.value
     assert analyst.open_case(cases[0], "criminal_investigation", "Shooting series: back after a long absence")
 
 

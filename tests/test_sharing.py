@@ -48,8 +48,8 @@ def test_an_export_for_another_agency_needs_an_approved_request(connect_as, agen
     with pytest.raises(NotAuthorized, match="not approved"):
         analyst_case.export(sightings, tmp_path / "for_signal_hill.csv", sharing_request=request)
     assert not (tmp_path / "for_signal_hill.csv").exists()
-    assert "approved" in supervisor.decide_sharing(request, True, "Interagency agreement IAA 2025-014 on file")
-    path = analyst_case.export(sightings, tmp_path / "for_signal_hill.csv", sharing_request=request)
+    assert supervisor.decide_sharing(request, True, "Interagency agreement IAA 2025-014 on file").details["decision"] == "approved"
+    path = analyst_case.export(sightings, tmp_path / "for_signal_hill.csv", sharing_request=request).path
     assert f"Shared under ALPR sharing request {request}" in path.read_text()
     with superuser.cursor() as cursor:
         cursor.execute("SELECT outcome, parameters ->> 'agency' FROM alpr.audit_log "

@@ -90,3 +90,12 @@ class ModelWeightsError(WorkbenchError):
 
 class FootageRefused(InvalidQuery, FootageError):
     """The database refused to save footage reads (unreviewed, malformed, bad location); nothing was saved."""
+
+
+class BudgetReached(ApprovalRequired):
+    """The login's budget of distinct reads or plates (per day or per case) would be passed: narrow the query,
+    or a supervisor approves more under the case."""
+
+
+class OutcomeUnknown(DatabaseUnavailable):
+    """The server went away after a call that changes something was sent: it may have been recorded."""

@@ -38,7 +38,10 @@ class Pattern:
 
     @property
     def known(self) -> int:
-        return sum(1 for token in self.tokens if token not in ("?", "*"))
+        """Known positions: a literal, or a set whose members are look-alikes of each other ([8B], not [0-9]):
+        breadth is judged by what a pattern selects, not by how it is written."""
+        return sum(1 for token in self.tokens
+                   if token not in ("?", "*") and len(set(skeleton(token.lstrip("[")))) == 1)
 
     def explain(self) -> str:
         parts = []

@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigurationError
 
@@ -23,6 +24,7 @@ REQUIRED_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("agency.seed", str),
     ("agency.jurisdiction_bbox", list),
     ("agency.map_center", list),
+    ("agency.time_zone", str),
     ("case_number.pattern", str),
     ("case_number.description", str),
     ("case_number.template", str),
@@ -31,13 +33,25 @@ REQUIRED_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("purposes.prohibited", dict),
     ("justification.min_length", int),
     ("justification.refused", list),
+    ("justification.min_distinct_words", int),
+    ("justification.placeholders", list),
+    ("justification.prohibited_text", dict),
     ("access.session_hours", (int, float)),
     ("access.roles_with_data_access", list),
     ("access.require_supervisor_authorization", bool),
+    ("access.budget.reads_per_day", int),
+    ("access.budget.plates_per_day", int),
+    ("access.budget.reads_per_case", int),
+    ("access.budget.plates_per_case", int),
+    ("access.budget.harvest_factor", (int, float)),
+    ("access.budget.harvest_min_plates", int),
     ("training.course", str),
     ("training.validity_days", int),
     ("training.reorientation_after_days", int),
     ("training.pass_mark", float),
+    ("training.attempts_per_day", int),
+    ("training.cooldown_minutes", int),
+    ("training.notify_trainer_after_failures", int),
     ("retention.purge_after", str),
     ("audit.retain_years", int),
     ("audit.approval_area_km2", float),
@@ -51,6 +65,8 @@ REQUIRED_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("search.max_canvass_window_hours", int),
     ("search.max_scenes", int),
     ("search.max_result_rows", int),
+    ("search.max_plates_without_area", int),
+    ("search.max_plates_without_approval", int),
     ("sharing.allowed_agency_types", list),
     ("sharing.require_interagency_agreement", bool),
     ("sharing.refuse_out_of_state", bool),
@@ -144,6 +160,27 @@ def validate(data: dict[str, Any], source: str) -> None:
                                      f"0-100, got {weight!r}")
     if not 0 < data["training"]["pass_mark"] <= 1:
         raise ConfigurationError(f"profile {source}: field `training.pass_mark` must be in (0, 1]")
+    try:
+        ZoneInfo(data["agency"]["time_zone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"profile {source}: field `agency.time_zone` = {data['agency']['time_zone']!r} is not "
+                                 "an IANA time zone like 'America/Los_Angeles'") from None
+    for key, rule in data["justification"]["prohibited_text"].items():
+        if key not in data["purposes"]["prohibited"]:
+            raise ConfigurationError(f"profile {source}: field `justification.prohibited_text.{key}` names no "
+                                     "prohibited purpose of this profile")
+        if not isinstance(rule, dict) or rule.get("action") not in ("refuse", "flag") \
+                or not isinstance(rule.get("terms"), list) or not all(isinstance(t, str) and t for t in rule["terms"]):
+            raise ConfigurationError(f"profile {source}: field `justification.prohibited_text.{key}` must be "
+                                     "{ action = \"refuse\" or \"flag\", terms = [regular expressions] }")
+    budget = data["access"]["budget"]
+    for key, value in budget.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigurationError(f"profile {source}: field `access.budget.{key}` must be a positive number, "
+                                     f"got {value!r}")
+    if data["search"]["max_plates_without_area"] > data["search"]["max_plates_without_approval"]:
+        raise ConfigurationError(f"profile {source}: field `search.max_plates_without_area` is above "
+                                 "`search.max_plates_without_approval`")
     bbox = data["agency"]["jurisdiction_bbox"]
     if len(bbox) != 4 or not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
         raise ConfigurationError(f"profile {source}: field `agency.jurisdiction_bbox` must be "

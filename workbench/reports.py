@@ -36,9 +36,17 @@ class Report:
     figures: dict[str, Any]
     chain: Any | None
     html: str
+    folder: Path | None = None  # where a bare file name goes: WORKBENCH_HOME/reports
+
+    def _where(self, path: str | Path) -> Path:
+        path = Path(path)
+        if self.folder is not None and not path.is_absolute() and path.parent == Path("."):
+            return self.folder / path.name
+        return path
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
+        """Write the HTML report; a bare file name is written under WORKBENCH_HOME/reports/."""
+        path = self._where(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.html, encoding="utf-8")
         return path
@@ -49,7 +57,7 @@ class Report:
                         if shutil.which(name)), None)
         if browser is None:
             raise WorkbenchError("PDF needs Chromium (apt-get install chromium); the HTML report prints from any browser")
-        path = Path(path).resolve()
+        path = self._where(path).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as scratch:
             page = self.save(Path(scratch) / "report.html")
@@ -72,7 +80,7 @@ def build_report(workbench: Any, kind: str, start: datetime, end: datetime, *, i
         raise WorkbenchError("a public report never contains plate numbers")
     figures = workbench.usage_report(start, end, public=public, include_plates=include_plates)
     chain = workbench.verify_audit_chain()
-    return Report(kind, title, figures, chain, render(title, figures, chain, public))
+    return Report(kind, title, figures, chain, render(title, figures, chain, public), workbench.settings.home / "reports")
 
 
 def chain_banner(check: Any) -> str:

@@ -1,8 +1,9 @@
 """The policy quiz, built from the agency profile: questions, choices, the right answer and why.
 
-The bank is written into the database with the profile (``migrate.store_profile``); trainees get the
-questions without the answers (``api.training_quiz``) and the database grades what they submit
-(``api.submit_training``), so a passing training record cannot be written from Python.
+The bank is written into the database with the profile (``migrate.store_profile``). A trainee starts an
+attempt (``api.start_training``: questions and choices shuffled for that attempt, no answers) and the
+database grades what they submit (``api.submit_training``: the score and the sections to reread, never the
+right answers), so a passing training record cannot be written from Python.
 """
 
 from __future__ import annotations
@@ -11,6 +12,19 @@ import random
 from dataclasses import dataclass
 
 from .policy import Profile
+
+# What a trainee who missed a question on the topic is told to reread (never the right answer).
+TOPIC_SECTIONS = {
+    "purposes": "Authorized and prohibited uses",
+    "first_amendment": "First Amendment activity and sensitive places",
+    "infractions": "Infractions and minor vehicle code violations",
+    "retention": "Retention, deletion and legal holds",
+    "verification": "Verifying reads and hot-list hits before action",
+    "sharing": "Sharing ALPR data with other agencies",
+    "need_to_know": "Need to know and right to know",
+    "training": "Training, refreshers and reorientation",
+    "audit": "Records of access and audits",
+}
 
 
 @dataclass(frozen=True)
@@ -21,6 +35,7 @@ class Question:
     choices: tuple[str, ...]
     answer: int  # index into choices
     explanation: str
+    section: str
 
 
 def _shuffled(rng: random.Random, right: str, wrong: list[str]) -> tuple[tuple[str, ...], int]:
@@ -109,7 +124,8 @@ def build_questions(profile: Profile) -> list[Question]:
     questions = []
     for number, (topic, question, right, wrong, why) in enumerate(specs, start=1):
         choices, answer = _shuffled(rng, right, list(wrong))
-        questions.append(Question(number, topic, question, choices, answer, why))
+        section = f"{TOPIC_SECTIONS[topic]} ({policy_name})"
+        questions.append(Question(number, topic, question, choices, answer, why, section))
     return questions
 
 

@@ -2,8 +2,7 @@
 -- with scopes, plate lookups, some refusals, at working hours. Written directly (the chain is not the
 -- subject here and is not verified); run as the store owner.
 INSERT INTO alpr.audit_log (audit_id, logged_at, db_user, username, user_role, access_id, case_number, purpose,
-                            justification, function_name, parameters, scope, rows_returned, outcome, reason, flags,
-                            prev_hash, row_hash)
+                            justification, function_name, parameters, scope, rows_returned, outcome, reason, flags)
 SELECT (SELECT coalesce(max(audit_id), 0) FROM alpr.audit_log) + n,
        %(end)s::timestamptz - make_interval(secs => (n::float8 / %(records)s) * 365 * 86400)
            + make_interval(hours => 8 + (n %% 9)),
@@ -23,6 +22,6 @@ SELECT (SELECT coalesce(max(audit_id), 0) FROM alpr.audit_log) + n,
             WHEN n %% 6 IN (1, 2) THEN jsonb_build_object('window_hours', 2160, 'cameras', 5)
             ELSE '{}' END,
        n %% 50, CASE WHEN n %% 97 = 0 THEN 'denied' ELSE 'granted' END,
-       CASE WHEN n %% 97 = 0 THEN 'pattern_too_broad' END, '{}', '\x00', '\x00'
+       CASE WHEN n %% 97 = 0 THEN 'pattern_too_broad' END, '{}'
 FROM generate_series(1, %(records)s) AS n;
-UPDATE alpr.audit_chain_head SET last_id = (SELECT max(audit_id) FROM alpr.audit_log);
+SELECT setval('alpr.audit_id_seq', (SELECT max(audit_id) FROM alpr.audit_log));

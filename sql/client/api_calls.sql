@@ -41,8 +41,8 @@ SELECT * FROM api.verify_audit_chain()
 -- name: admin_create_user
 SELECT * FROM api.admin_create_user(:login, :full_name, :role, :password)
 
--- name: admin_record_authorization
-SELECT * FROM api.admin_record_authorization(:login, :authorization, :authorized_by)
+-- name: record_authorization
+SELECT * FROM api.record_authorization(:login, :authorization)
 
 -- name: admin_set_active
 SELECT * FROM api.admin_set_active(:login, :active, :reason)
@@ -85,7 +85,10 @@ SELECT * FROM api.retention_run(:dry_run)
 
 -- name: legal_hold_request
 SELECT * FROM api.legal_hold_request(CAST(:access_id AS uuid), :plate, CAST(:start AS timestamptz),
-                                     CAST(:end AS timestamptz), :reason, :contact, :supervisor_approval)
+                                     CAST(:end AS timestamptz), :reason, :contact)
+
+-- name: decide_legal_hold
+SELECT * FROM api.decide_legal_hold(:hold_id, :approve, :note)
 
 -- name: legal_hold_reads
 SELECT * FROM api.legal_hold_reads(CAST(:access_id AS uuid), :hold_id)
@@ -110,8 +113,7 @@ SELECT * FROM api.record_sharing_export(CAST(:access_id AS uuid), :request_id, C
                                         :rows, :sha256)
 
 -- name: search_deleted
-SELECT * FROM api.search_deleted(CAST(:access_id AS uuid), :plate, CAST(:start AS timestamptz), CAST(:end AS timestamptz),
-                                 :category, :court_order, :commanding_officer_approval)
+SELECT * FROM api.search_deleted(CAST(:access_id AS uuid), :approval_id)
 
 -- name: review_queue
 SELECT * FROM api.review_queue(CAST(:start AS timestamptz), CAST(:end AS timestamptz))
@@ -120,7 +122,8 @@ SELECT * FROM api.review_queue(CAST(:start AS timestamptz), CAST(:end AS timesta
 SELECT * FROM api.review_signoff(:audit_id, :flag, :finding)
 
 -- name: request_scope_approval
-SELECT * FROM api.request_scope_approval(CAST(:access_id AS uuid), :function, :area_km2, :window_hours, :reason)
+SELECT * FROM api.request_scope_approval(CAST(:access_id AS uuid), :function, :area_km2, :window_hours, :reason,
+                                         :plates, :reads, CAST(:details AS jsonb))
 
 -- name: decide_scope_approval
 SELECT * FROM api.decide_scope_approval(:approval_id, :approve, :note, :valid_days)
@@ -137,11 +140,14 @@ SELECT * FROM api.admin_add_sensitive_place(:name, :kind, :lat, :lon, CAST(:radi
 -- name: sensitive_places
 SELECT * FROM api.sensitive_places()
 
--- name: training_quiz
-SELECT * FROM api.training_quiz()
+-- name: start_training
+SELECT api.start_training(:kind) AS outcome
 
 -- name: submit_training
-SELECT api.submit_training(:kind, CAST(:answers AS jsonb)) AS outcome
+SELECT api.submit_training(:attempt_id, CAST(:answers AS jsonb)) AS outcome
+
+-- name: training_overview
+SELECT * FROM api.training_overview()
 
 -- name: usage_report
 SELECT * FROM api.usage_report(CAST(:start AS timestamptz), CAST(:end AS timestamptz), :public, :include_plates)

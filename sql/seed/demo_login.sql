@@ -6,6 +6,7 @@ BEGIN
     END IF;
     EXECUTE format('ALTER ROLE %%I LOGIN PASSWORD %%L', %(login)s, %(password)s);
     EXECUTE format('GRANT %%I TO %%I', %(group_role)s, %(login)s);
+    EXECUTE format('GRANT CONNECT ON DATABASE %%I TO %%I', current_database(), %(login)s);
 END
 $$;
 INSERT INTO alpr.users (login, full_name, role, active, supervisor_authorization, authorized_by, authorized_at,

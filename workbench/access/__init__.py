@@ -1,6 +1,9 @@
 """Typed client over the database's audited ``api`` functions (the only door to ALPR data)."""
 
-from .client import CaseAccess, Workbench, connect
+from .administrator import HotlistImport, HotlistMatch
+from .client import Workbench, connect
+from .core import Delivery, Recorded
+from .data_user import ApprovalRequest, CaseAccess, ExportRecord, LegalHoldRequest
 from .results import (
     AccessGrant,
     CanvassResult,
@@ -12,6 +15,8 @@ from .results import (
     Scene,
     SightingsResult,
 )
+from .trainer import QuizAttempt, QuizOutcome
 
-__all__ = ["AccessGrant", "CanvassResult", "CaseAccess", "ChainCheck", "HitsResult", "IngestResult", "PlateSearchResult", "ReadsResult", "Scene",
-           "SightingsResult", "Workbench", "connect"]
+__all__ = ["AccessGrant", "ApprovalRequest", "CanvassResult", "CaseAccess", "ChainCheck", "Delivery", "ExportRecord",
+           "HitsResult", "HotlistImport", "HotlistMatch", "IngestResult", "LegalHoldRequest", "PlateSearchResult",
+           "QuizAttempt", "QuizOutcome", "ReadsResult", "Recorded", "Scene", "SightingsResult", "Workbench", "connect"]

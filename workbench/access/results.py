@@ -42,11 +42,12 @@ class Scene:
         return {"label": self.label, "area": area, "from": self.start.isoformat(), "to": self.end.isoformat()}
 
 
-def reads_frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+def reads_frame(rows: list[dict[str, Any]], zone: str = "UTC") -> gpd.GeoDataFrame:
+    """Reads as a GeoDataFrame (EPSG:4326), ``read_at`` in the agency's time zone ``zone``."""
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame(columns=READ_COLUMNS)
-    frame["read_at"] = pd.to_datetime(frame["read_at"], utc=True, format="ISO8601")
+    frame["read_at"] = pd.to_datetime(frame["read_at"], utc=True, format="ISO8601").dt.tz_convert(zone)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
 
 
@@ -60,12 +61,22 @@ class ReadsResult:
     result_id: str
     parameters: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    # Set when the profile's row limit cut the answer: {"shown", "total", "order", "narrow"}.
+    capped: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return len(self.reads)
 
     def to_dataframe(self) -> pd.DataFrame:
         return pd.DataFrame(self.reads.drop(columns="geometry"))
+
+    @property
+    def cap_note(self) -> str | None:
+        """What the row limit cut, in words (None when nothing was cut)."""
+        if not self.capped:
+            return None
+        return (f"showing the first {self.capped['shown']:,} of {self.capped.get('total', 0):,} reads "
+                f"({self.capped.get('order', 'in answer order')}); narrow it: {self.capped.get('narrow', 'a smaller query')}")
 
     def map(self, **options):
         """A folium map of these reads (``cameras=wb.cameras()`` adds the camera layer)."""
@@ -112,7 +123,7 @@ class SightingsResult(ReadsResult):
         ax.scatter(frame["read_at"], frame["camera_id"].map({c: i for i, c in enumerate(cameras)}), s=14)
         ax.set_yticks(range(len(cameras)), cameras)
         ax.set_title(f"Sightings of {self.plate}")
-        ax.set_xlabel("read time (UTC)")
+        ax.set_xlabel(f"read time ({frame['read_at'].dt.tz})" if len(frame) else "read time")
         return ax
 
 

@@ -38,7 +38,7 @@ def plant_audit_history(settings: Settings, profile: Profile, end: datetime) -> 
         planted.setdefault(flag, []).append(audit_id)
 
     people = {login: connect(user=login, password=PASSWORDS[login], settings=settings)
-              for login in ("analyst_avery", "investigator_ito", "analyst_deactivated", "admin_adams")}
+              for login in ("analyst_avery", "investigator_ito", "analyst_deactivated", "admin_adams", "supervisor_sato")}
     try:
         avery, ito = people["analyst_avery"], people["investigator_ito"]
         # Ordinary casework: the witness's partial plate, the scenes canvassed, the suspect's sightings.
@@ -96,14 +96,18 @@ def plant_audit_history(settings: Settings, profile: Profile, end: datetime) -> 
             other = ito.open_case(case_number, "criminal_investigation", f"Case {case_number}: is the suspect car involved")
             plant("plate_under_many_cases",
                   other.plate_history(plan.stolen_plates[1], end - timedelta(days=30), end).audit_id)
-        # A deleted-data search by an administrator under a court order (where the profile has logical deletion).
+        # A deleted-data search by an administrator under a court order (where the profile has logical deletion),
+        # asked for, approved by the supervisor in their own session, then run as approved.
         try:
             admin_case = people["admin_adams"].open_case(cases[0], "criminal_investigation",
                                                          "Court-ordered search of older reads for the shooting series")
-            deleted = admin_case.search_deleted(plan.suspect_plate, end - timedelta(days=2000), end,
-                                                category="court_order", court_order="Order 26-CR-1182 (demo)",
-                                                commanding_officer_approval="Capt. Ruiz, memo 2026-311 (demo)")
-            plant("deleted_data_search", deleted.audit_id)
+            request = admin_case.request_scope_approval(
+                "search_deleted", "Court order 26-CR-1182 (demo) for the suspect vehicle's older reads",
+                details={"plate": plan.suspect_plate, "from": end - timedelta(days=2000), "to": end,
+                         "category": "court_order", "court_order": "Order 26-CR-1182 (demo)"})
+            people["supervisor_sato"].decide_scope_approval(request.approval_id, True,
+                                                            "Court order seen and filed, memo 2026-311 (demo)")
+            plant("deleted_data_search", admin_case.search_deleted(request.approval_id).audit_id)
         except errors.AccessDenied as refused:  # this profile's rules refuse it: that is planted too
             plant("deleted_data_search", refused.audit_id)
     finally:

@@ -132,7 +132,7 @@ def _seed_people_and_cases(connection, profile: Profile, end: datetime) -> None:
                 "login": user.login, "password": user.password, "full_name": user.full_name, "role": user.role,
                 "group_role": user.group_role, "active": user.active,
                 "authorization": "Written authorization on file (demo)" if user.authorized else None,
-                "authorized_by": "Sgt. Sato" if user.authorized else None,
+                "authorized_by": "supervisor_sato" if user.authorized else None,
                 "course": profile.data["training"]["course"], "trained_days_ago": user.trained_days_ago})
             if user.role == "administrator":
                 cursor.execute(f'GRANT workbench_user TO "{user.login}"')

@@ -29,6 +29,10 @@ class Status(w.HTML):
                       f"{html.escape(str(exc))}<br><small>{advice}"
                       f"{f' Audit record {audit}.' if audit else ''}</small></div>")
 
+    def notice(self, text: str) -> None:
+        """Something the person must do before the form can go on (nothing was sent)."""
+        self.value = f'<div class="workbench-notice" style="color:#a00;padding:4px 0">{html.escape(text)}</div>'
+
     def ok(self, text: str) -> None:
         self.value = f'<div class="workbench-ok" style="color:#060;padding:4px 0">{html.escape(text)}</div>'
 

@@ -165,8 +165,8 @@ class AuditReview(w.VBox):
             return
         row = self.queue[self.queue["audit_id"] == self.signoff_record.value].iloc[0]
         with running(self.signoff_status, self.signoff_button, "recording the sign-off..."):
-            message = self.workbench.sign_off(int(row["audit_id"]), row["flags"][0], self.signoff_finding.value)
-            self.signoff_status.ok(message)
+            recorded = self.workbench.sign_off(int(row["audit_id"]), row["flags"][0], self.signoff_finding.value)
+            self.signoff_status.ok(f"{recorded.message} (audit record {recorded.audit_id})")
             self.signoff_finding.value = ""
             self.refresh_queue()
 
@@ -176,7 +176,7 @@ class AuditReview(w.VBox):
             return
         button = self.approve_button if approve else self.refuse_button
         with running(self.approval_status, button, "recording the decision..."):
-            self.approval_status.ok(self.workbench.decide_scope_approval(self.approval_id.value, approve,
-                                                                         self.approval_note.value))
+            recorded = self.workbench.decide_scope_approval(self.approval_id.value, approve, self.approval_note.value)
+            self.approval_status.ok(f"{recorded.message} (audit record {recorded.audit_id})")
             self.approval_note.value = ""
             self.refresh_approvals()
