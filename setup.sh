@@ -11,10 +11,12 @@ MODE="${1:-setup}"
 VENV="${WORKBENCH_VENV:-.venv}"
 PYTHON="${WORKBENCH_PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-# PostGIS server; fonts for the synthetic plates (recognizer training, test footage); Chromium for the
-# real-browser test of the notebooks.
-SYSTEM_PACKAGES=(postgresql-15 postgresql-15-postgis-3 fonts-dejavu-core fonts-urw-base35 fonts-liberation2
-                 chromium chromium-driver)
+# PostGIS server with pgAudit (the second record of every statement) and pg_cron (the scheduled watch);
+# fonts for the synthetic plates (recognizer training, test footage); Chromium for the real-browser test.
+# Installing a server package can upgrade postgresql-15 under a running cluster: `workbench db up` (below)
+# restarts the private clusters whose running server no longer matches the binary on disk.
+SYSTEM_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgaudit postgresql-15-cron fonts-dejavu-core
+                 fonts-urw-base35 fonts-liberation2 chromium chromium-driver)
 
 say() { printf '\n== %s\n' "$*"; }
 

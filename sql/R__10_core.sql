@@ -36,20 +36,22 @@ $$;
 -- The one writer of audit rows: an id from a sequence and the row, nothing else. No lock is taken, so a
 -- caller who holds a transaction open holds up no one; the chainer (alpr.chain_audit) links the row once
 -- its transaction has committed.
+-- p_db_user names the login a server-side job (the watch) records an event for; callers never set it.
+DROP FUNCTION IF EXISTS alpr.write_audit(text, text, text, uuid, text, text, text, jsonb, jsonb, integer, text[], jsonb);
 CREATE OR REPLACE FUNCTION alpr.write_audit(
     p_function text, p_outcome text, p_reason text DEFAULT NULL, p_access_id uuid DEFAULT NULL,
     p_case_number text DEFAULT NULL, p_purpose text DEFAULT NULL, p_justification text DEFAULT NULL,
     p_parameters jsonb DEFAULT '{}', p_scope jsonb DEFAULT '{}', p_rows integer DEFAULT 0,
-    p_flags text[] DEFAULT '{}', p_client jsonb DEFAULT '{}') RETURNS bigint
+    p_flags text[] DEFAULT '{}', p_client jsonb DEFAULT '{}', p_db_user text DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     entry alpr.audit_log;
     who alpr.users;
 BEGIN
-    SELECT * INTO who FROM alpr.users WHERE login = session_user;
+    entry.db_user := coalesce(p_db_user, session_user);
+    SELECT * INTO who FROM alpr.users WHERE login = entry.db_user;
     entry.audit_id := nextval('alpr.audit_id_seq');
     entry.logged_at := clock_timestamp();
-    entry.db_user := session_user;
     entry.username := who.full_name;
     entry.user_role := who.role;
     entry.access_id := p_access_id;
@@ -63,12 +65,16 @@ BEGIN
     entry.outcome := p_outcome;
     entry.reason := p_reason;
     entry.flags := coalesce(p_flags, '{}');
-    entry.client := coalesce(p_client, '{}');
+    -- The server session (as the server log names it: start time and pid in hex), so each statement of the
+    -- second record can be matched to the audit row it wrote, or shown to have written none.
+    entry.client := coalesce(p_client, '{}') || jsonb_build_object('session',
+        (SELECT to_hex(floor(extract(epoch FROM a.backend_start))::bigint) || '.' || to_hex(a.pid)
+         FROM pg_stat_get_activity(pg_backend_pid()) a));
     INSERT INTO alpr.audit_log SELECT entry.*;
     -- The server log is not transactional: a denial whose transaction a hand-written caller rolls
     -- back still leaves this line (LOG reaches the server log, not the client), beside pgAudit's record.
     IF p_outcome <> 'granted' THEN
-        RAISE LOG 'workbench audit: % % by % (case %, purpose %): %', p_outcome, p_function, session_user,
+        RAISE LOG 'workbench audit: % % by % (case %, purpose %): %', p_outcome, p_function, entry.db_user,
             alpr.clip(p_case_number, 100), alpr.clip(p_purpose, 100), coalesce(p_reason, '');
     END IF;
     RETURN entry.audit_id;

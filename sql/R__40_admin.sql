@@ -111,6 +111,7 @@ BEGIN
         EXECUTE format('GRANT workbench_user TO %I', p_login);
     END IF;
     INSERT INTO alpr.users (login, full_name, role) VALUES (p_login, p_full_name, p_role);
+    PERFORM alpr.apply_login_limits(p_login);  -- the profile's timeouts and connection limit
     RETURN alpr.admin_result('admin_create_user', params, true, format('user %s created', p_login),
                              jsonb_build_object('login', p_login, 'role', p_role));
 END
@@ -165,6 +166,10 @@ BEGIN
     WHERE login = p_login;
     IF NOT FOUND THEN
         RETURN alpr.admin_result('admin_set_active', params, false, format('no user %s', p_login));
+    END IF;
+    -- A login locked after failed logins can log in again once reactivated.
+    IF p_active AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_login AND NOT rolcanlogin AND NOT rolsuper) THEN
+        EXECUTE format('ALTER ROLE %I LOGIN', p_login);
     END IF;
     -- Open access sessions end at once.
     IF NOT p_active THEN

@@ -104,6 +104,20 @@ LANGUAGE sql STABLE AS $$
                                                      'with an approved sharing request', coalesce(parameters ->> 'destination', '?'))
         FROM log WHERE 'export_refused' = ANY (flags)
         UNION ALL
+        SELECT audit_id, 'login_failures', 4,
+               format('%s failed logins in the lockout window (passwords being guessed?)', parameters ->> 'in_window')
+        FROM log WHERE 'login_failures' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'account_locked', 6,
+               format('login locked after %s failed logins; an administrator reactivates it', parameters ->> 'failures')
+        FROM log WHERE 'account_locked' = ANY (flags)
+        UNION ALL
+        SELECT audit_id, 'session_ended', 2,
+               CASE reason WHEN 'idle_in_transaction' THEN 'a session sat in an open transaction past the limit and was ended'
+                           WHEN 'statement_too_long' THEN 'a statement ran past twice the limit (the session had loosened it) and was cancelled'
+                           ELSE 'a connection past the data users'' share was ended' END
+        FROM log WHERE 'session_ended' = ANY (flags)
+        UNION ALL
         SELECT audit_id, 'training_failures', 3,
                format('%s failed quiz attempts in 30 days: the trainer should follow up', parameters ->> 'failures_30_days')
         FROM log WHERE 'training_failures' = ANY (flags)

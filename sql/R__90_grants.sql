@@ -17,8 +17,7 @@ GRANT EXECUTE ON FUNCTION
     api.cameras(),
     api.hits(uuid, timestamptz, timestamptz),
     api.verify_hit(uuid, bigint, boolean, text),
-    api.register_plate(uuid, text, text, text, timestamptz),
-    api.ingest_footage_reads(uuid, jsonb, jsonb)
+    api.register_plate(uuid, text, text, text, timestamptz)
 TO workbench_user;
 
 GRANT EXECUTE ON FUNCTION

@@ -14,12 +14,16 @@ import workbench
 from workbench import cluster, db, migrate
 from workbench.policy import load_profile
 from workbench.sample.load import DEMO_USERS, load_sample, sample_cases
+from workbench.schedule import install_watch
 from workbench.settings import load_settings
 
 TEST_DATABASE = "alpr_workbench_test"
 TEST_HOME = Path(__file__).resolve().parent.parent / ".workbench" / "test"
 TEST_PORT = 55442
 END = datetime(2026, 11, 1, tzinfo=UTC)
+# The last 4 MB of the server log (superuser): where a test looks for what the server wrote just now.
+RECENT_LOG = ("SELECT pg_read_file(f, greatest((pg_stat_file(f)).size - 4000000, 0), 4000000) "
+              "FROM pg_current_logfile() f")
 PASSWORDS = {user.login: user.password for user in DEMO_USERS}
 
 
@@ -44,6 +48,7 @@ def admin_url(settings):
     migrate.fresh_database(url)
     migrate.store_profile(url, load_profile("lapd"))
     load_sample(url, load_profile("lapd"), reads=30_000, seed=11, end=END, progress=False)
+    assert install_watch(url, settings.home) is None or not settings.embedded
     return url
 
 
@@ -54,15 +59,17 @@ def cases(admin_url):
 
 @pytest.fixture(scope="session")
 def connect_as(settings, admin_url):
-    opened = []
+    opened: dict[str, workbench.Workbench] = {}
 
     def _connect(login: str) -> workbench.Workbench:
-        wb = workbench.connect(user=login, password=PASSWORDS[login], settings=settings)
-        opened.append(wb)
-        return wb
+        # One connection (pool) per person for the whole session, as a person's notebook keeps one: each login
+        # may hold only its profile's number of connections.
+        if login not in opened:
+            opened[login] = workbench.connect(user=login, password=PASSWORDS[login], settings=settings)
+        return opened[login]
 
     yield _connect
-    for wb in opened:
+    for wb in opened.values():
         wb.close()
 
 

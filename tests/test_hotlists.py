@@ -12,7 +12,7 @@ import pytest
 from workbench.errors import InvalidQuery, NotAuthorized
 from workbench.sample.generator import scenarios
 
-from .conftest import END, audit_rows, last_audit_id
+from .conftest import END, RECENT_LOG, audit_rows, last_audit_id
 
 SAMPLE_HOTLIST = Path(__file__).resolve().parent.parent / "sample_data" / "hotlist_felony_wants.csv"
 PLAN = scenarios(END)
@@ -122,6 +122,6 @@ def test_data_users_cannot_import_or_match(connect_as, superuser):
     with pytest.raises(NotAuthorized, match="permission denied for function hotlist_match"):
         analyst.match_hotlists(*WINDOW)
     with superuser.cursor() as cursor:
-        cursor.execute("SELECT pg_read_file(pg_current_logfile())")
+        cursor.execute(RECENT_LOG)
         log = cursor.fetchone()[0]
     assert "permission denied for function hotlist_match" in log

@@ -3,6 +3,7 @@ recognizer) on footage the tests make themselves; review and audited ingest thro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -137,16 +138,28 @@ def test_review_and_audited_ingest_under_the_case(clip_reads, analyst_case, supe
         analyst_case.save_footage_reads(review)
     review.correct(1, "8FH-Z512")
     before = last_audit_id(superuser)
-    saved = analyst_case.save_footage_reads(review)
+    saved = analyst_case.save_footage_reads(review, progress=False)
     assert len(saved.read_ids) == 2
     with superuser.cursor() as cursor:
-        cursor.execute("SELECT plate, plate_raw, source, case_number, verified_by, ocr_alternatives ->> 'review', "
-                       "plate_image_id IS NOT NULL FROM alpr.reads WHERE read_id = ANY (%s) ORDER BY read_id",
-                       (saved.read_ids,))
+        cursor.execute("SELECT plate, plate_raw, source, case_number, verified_by, review_decision, ocr_text, "
+                       "plate_image_id IS NOT NULL, camera_id, footage_id FROM alpr.reads WHERE read_id = ANY (%s) "
+                       "ORDER BY read_id", (saved.read_ids,))
         rows = cursor.fetchall()
-    assert rows[0][:5] == (PLAN.stolen_plates[0], PLAN.stolen_plates[0], "footage", analyst_case.case_number,
-                           "analyst_avery")
-    assert rows[1][0] == "8FHZ512" and rows[1][6]
+        cursor.execute("SELECT f.sha256, f.size_bytes, f.frame_count, f.uploaded_by, e.sealed_at IS NOT NULL, "
+                       "(SELECT sum(length(content)) FROM alpr.evidence_chunks c WHERE c.sha256 = f.sha256) "
+                       "FROM alpr.footage f JOIN alpr.evidence_files e USING (sha256) WHERE f.footage_id = %s",
+                       (saved.footage_id,))
+        evidence = cursor.fetchone()
+    assert rows[0][:7] == (PLAN.stolen_plates[0], PLAN.stolen_plates[0], "footage", analyst_case.case_number,
+                           "analyst_avery", "confirmed", PLAN.stolen_plates[0])
+    assert rows[1][0] == "8FHZ512" and rows[1][6] == clip_reads.text[1] and rows[1][7]
+    assert rows[1][5] == ("confirmed" if clip_reads.text[1] == "8FHZ512" else "corrected")
+    # The footage itself is evidence: its bytes are in the store, checked by the database, and the camera record
+    # is the one the database made for the registration.
+    path = clip_reads.footage.path
+    assert evidence == (clip_reads.footage.sha256, path.stat().st_size, clip_reads.footage.frames, "analyst_avery",
+                        True, path.stat().st_size)
+    assert {row[8] for row in rows} == {saved.camera_id} == {f"FTG-{saved.footage_id}"}
     # A stolen plate on the hot list is flagged at once, with the verification warning.
     assert list(saved.hits["listed_plate"]) == [PLAN.stolen_plates[0]]
     assert "verify through CLETS/NCIC" in saved.warnings[0]
@@ -155,27 +168,79 @@ def test_review_and_audited_ingest_under_the_case(clip_reads, analyst_case, supe
     audit = audit_rows(superuser, before)
     ingest = [r for r in audit if r["function_name"] == "ingest_footage_reads"]
     assert ingest[0]["outcome"] == "granted" and ingest[0]["rows_returned"] == 2
+    assert {"footage_ingest", "footage_hit"} <= set(ingest[0]["flags"])
+    # The same review saved again (a retry): the first answer, nothing stored twice.
+    again = analyst_case.save_footage_reads(review, progress=False)
+    assert again.read_ids == saved.read_ids
+    # Another review of the same footage: only what is new is saved.
+    other = Review(clip_reads)
+    other.confirm(0)
+    other.reject(1)
+    merged = analyst_case.save_footage_reads(other, progress=False)
+    assert merged.read_ids == [] and merged.merged == 1
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM alpr.reads WHERE footage_id = %s", (saved.footage_id,))
+        assert cursor.fetchone()[0] == 2
 
 
-def test_a_refused_ingest_saves_nothing_and_is_audited(clip_reads, analyst_case, superuser):
+def _registered(analyst_case, clip_reads) -> tuple[int, list[dict]]:
     review = Review(clip_reads)
     review.confirm(0)
     review.reject(1)
     footage, reads = review.payload()
-    reads.append(dict(reads[0], plate="NOT A PLATE!", review="confirmed"))
+    return analyst_case._store_footage(clip_reads.footage, footage, progress=False), reads
+
+
+def test_a_refused_ingest_saves_nothing_and_is_audited(clip_reads, analyst_case, superuser):
+    footage_id, reads = _registered(analyst_case, clip_reads)
+    reads = [dict(reads[0], read_at=(datetime.fromisoformat(reads[0]["read_at"]) + timedelta(seconds=1)).isoformat())]
     before = last_audit_id(superuser)
     with superuser.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM alpr.reads WHERE source = 'footage'")
         footage_reads = cursor.fetchone()[0]
-    with pytest.raises(FootageRefused, match="nothing saved; read 2: plate"):
-        analyst_case._run("ingest_footage_reads", footage=json.dumps(footage), reads=json.dumps(reads))
-    unreviewed = [dict(reads[0], review="pending")]
-    with pytest.raises(FootageRefused, match="only reads a person confirmed or corrected"):
-        analyst_case._run("ingest_footage_reads", footage=json.dumps(footage), reads=json.dumps(unreviewed))
+    planted = [
+        ([dict(reads[0], plate="NOT A PLATE!")], "read 1: plate"),
+        ([dict(reads[0], review="pending")], "only reads a person confirmed or corrected"),
+        ([dict(reads[0], read_at=(END - timedelta(days=12)).isoformat())], "is not within the footage"),  # the crime's time
+        ([dict(reads[0], read_at="2019-06-01T12:00:00+00:00")], "is not within the footage"),
+        ([dict(reads[0], crop_jpeg_base64="bm90IGFuIGltYWdl")], "JPEG or PNG plate image"),  # "not an image"
+        ([dict(reads[0], ocr_text="")], "recognizer's own text"),
+    ]
+    for bad, message in planted:
+        with pytest.raises(FootageRefused, match=message):
+            analyst_case._run("ingest_footage_reads", footage_id=footage_id, reads=json.dumps(bad))
+    with pytest.raises(FootageRefused, match="not registered and uploaded under case"):  # a made-up footage id
+        analyst_case._run("ingest_footage_reads", footage_id=footage_id + 1000, reads=json.dumps(reads))
     with superuser.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM alpr.reads WHERE source = 'footage'")
         assert cursor.fetchone()[0] == footage_reads
-    assert [r["outcome"] for r in audit_rows(superuser, before)] == ["denied", "denied"]
+    assert [r["outcome"] for r in audit_rows(superuser, before)] == ["denied"] * (len(planted) + 1)
+
+
+def test_footage_of_another_case_cannot_carry_reads(clip_reads, analyst_case, connect_as, cases):
+    footage_id, reads = _registered(analyst_case, clip_reads)
+    other = connect_as("analyst_avery").open_case(cases[1], "criminal_investigation",
+                                                  "Stolen vehicle: footage from the recovery lot")
+    with pytest.raises(FootageRefused, match=f"under case {cases[1]}"):
+        other._run("ingest_footage_reads", footage_id=footage_id, reads=json.dumps(reads))
+
+
+def test_an_upload_that_is_not_the_registered_file_is_refused(clip_reads, analyst_case, superuser, tmp_path):
+    info = clip_reads.footage
+    content = info.path.read_bytes()
+    fake = hashlib.sha256(b"some other file").hexdigest()
+    meta = {"file_name": "doctored.mp4", "sha256": fake, "size_bytes": len(content), "media_type": "video/mp4",
+            "duration_s": info.duration_s, "frame_count": info.frames, "recorded_start": CAMERA.start.isoformat(),
+            "lat": CAMERA.lat, "lon": CAMERA.lon}
+    registered = analyst_case._change("register_footage", meta=json.dumps(meta)).details
+    row = analyst_case.workbench._call("upload_footage_chunk", access_id=analyst_case.grant.access_id,
+                                       footage_id=registered["footage_id"], seq=0, content=content)[0]
+    assert row.outcome == "granted"
+    with pytest.raises(FootageRefused, match="is not the registered file"):
+        analyst_case._change("seal_footage", footage_id=registered["footage_id"])
+    with superuser.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM alpr.evidence_chunks WHERE sha256 = %s", (fake,))
+        assert cursor.fetchone()[0] == 0
 
 
 def test_evaluate_on_an_agencys_own_labelled_photos(recognizer, tmp_path):
@@ -312,9 +377,8 @@ def test_gps_sidecars_are_read_in_their_common_forms(tmp_path):
 
 
 def test_a_moving_camera_places_each_read_where_it_was(recognizer, uploads, analyst_case, superuser):
-    import shutil
-
-    shutil.copy(uploads / "two_cars.mp4", uploads / "drive.mp4")
+    # Its own file (a copy of another would be the same evidence, already registered, its reads already saved).
+    write_clip(uploads / "drive.mp4", [PLAN.stolen_plates[0], "8FHZ512"], seconds=4, seed=5)
     (uploads / "drive.srt").write_text(SRT)  # found beside the video by its name
     reads = recognizer.run("drive.mp4", CAMERA, progress=False)
     assert reads.gps_source == "drive.srt" and len(reads) == 2

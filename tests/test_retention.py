@@ -156,3 +156,33 @@ def test_search_of_logically_deleted_data_is_narrow_approved_and_flagged(store):
     connection.close()
     for person in (analyst, admin, supervisor):
         person.close()
+
+
+def test_an_open_transaction_holds_a_retention_run_no_longer_than_its_lock_timeout(store):
+    """An analyst sits in a transaction after a search: the run's partition drop gives up after its lock timeout,
+    changes nothing and says so (audited), instead of queueing every other reader behind it."""
+    url, settings = store
+    profile = load_profile("lapd")
+    migrate.store_profile(url, profile)
+    end = utc_today()
+    load_sample(url, profile, reads=20_000, seed=6, end=end, replace=True, progress=False)
+    analyst = workbench.connect(user="analyst_avery", password=PASSWORDS["analyst_avery"], settings=settings)
+    case = analyst.open_case(list(sample_cases(profile, end))[0], "criminal_investigation",
+                             "Shooting series: the suspect vehicle's older sightings")
+    sitter = psycopg2.connect(host=url.host, port=url.port, dbname=DATABASE, user="analyst_avery",
+                              password=PASSWORDS["analyst_avery"])
+    admin = workbench.connect(user="admin_adams", password=PASSWORDS["admin_adams"], settings=settings)
+    try:
+        with sitter.cursor() as cursor:  # BEGIN ... a search ... and no COMMIT
+            cursor.execute("SELECT outcome FROM api.plate_history(%s, '7WXB124', %s, %s, false)",
+                           (case.grant.access_id, end - timedelta(days=1800), end))
+        started = datetime.now(UTC)
+        with pytest.raises(workbench.InvalidQuery, match="changed nothing") as refused:
+            admin.retention_run(dry_run=False)
+        assert refused.value.reason == "busy" and datetime.now(UTC) - started < timedelta(seconds=20)
+    finally:
+        sitter.rollback()
+        sitter.close()
+    assert admin.retention_run(dry_run=False)["partitions_dropped"]  # once it is gone, the run goes through
+    for person in (analyst, admin):
+        person.close()

@@ -35,6 +35,11 @@ def _migrate(args: argparse.Namespace) -> int:
     profile = profile_from_settings(settings)
     changed = migrate.store_profile(url, profile)
     print(f"policy profile {profile.key}: {'loaded' if changed else 'unchanged'}")
+    from .schedule import install_watch
+
+    problem = install_watch(url, settings.home)
+    print(f"the watch is not scheduled: {problem}" if problem else
+          "the watch runs every minute (pg_cron): audit chain, session limits, server-log intake, checkpoints")
     return 0
 
 
@@ -122,6 +127,54 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    from .schedule import checkpoint_folder
+
+    supervisor = _login(args.user)
+    folder = args.out or checkpoint_folder(supervisor.settings.home, supervisor.engine.url.database)
+    head = supervisor.audit_checkpoint(folder)
+    print(f"checkpoint: link {head['chain_seq']}, record {head['audit_id']}, sha256 {head['row_hash']} -> {folder}")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    check = _login(args.user).verify_audit_chain(checkpoint=args.checkpoint)
+    print(("intact: " if check.ok else "BROKEN: ") + check.detail)
+    return 0 if check.ok else 1
+
+
+def _server_limits(settings) -> list[tuple[str, bool, str]]:
+    """What the database enforces, as the doctor reports it: limits per role, the watch, the second record."""
+    connection = migrate.connect_raw(db.admin_url(settings))
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(migrate.sql_file("queries/doctor_limits.sql"))
+            row = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
+    finally:
+        connection.close()
+    limits = row["limits"] or {}
+    described = "; ".join(f"{role}: statement {limits.get('statement_timeout', {}).get(role)}, lock "
+                          f"{limits.get('lock_timeout', {}).get(role)}, idle in transaction "
+                          f"{limits.get('idle_in_transaction_timeout', {}).get(role)}"
+                          for role in ("data_user", "supervisor", "trainer", "administrator"))
+    return [
+        (f"session limits per role ({described}); {limits.get('connections_per_login')} connections a login, "
+         f"{limits.get('data_user_connections')} for data users of {row['max_connections']}", bool(limits),
+         "workbench db migrate (the profile's [access.limits])"),
+        (f"logins carrying their limits: {row['logins_limited']} of {row['logins']}",
+         row["logins_limited"] == row["logins"], "workbench db migrate"),
+        ("the watch scheduled (pg_cron: chainer, session limits, log intake, checkpoints)", bool(row["watch"]),
+         "workbench db up (needs pg_cron in shared_preload_libraries and a superuser admin login)"),
+        (f"second record: pgAudit loaded ({row['preload']}), statements logged ({row['log_statement']})",
+         "pgaudit" in (row["preload"] or "") and row["log_statement"] == "all",
+         "apt-get install -y postgresql-15-pgaudit; workbench db up"),
+        (f"failed logins slowed by auth_delay ({row['auth_delay']})", row["auth_delay"] not in (None, "0"),
+         "auth_delay in shared_preload_libraries (the private cluster sets it)"),
+        (f"audit chain linked up to {row['pending']} pending record(s)", row["pending"] < 1000,
+         "the watch links them every few seconds; is pg_cron running?"),
+    ]
+
+
 def doctor_report() -> list[tuple[str, bool, str]]:
     """(check, ok, how to fix) for everything the workbench needs."""
     settings = load_settings()
@@ -147,10 +200,14 @@ def doctor_report() -> list[tuple[str, bool, str]]:
         state = cluster.read_state(settings)
         running = state is not None and cluster.is_running(state)
         checks.append(("private PostGIS cluster running", running, "workbench db up"))
+    missing_extensions = cluster.missing_extensions()
+    checks.append(("server extensions pgAudit, pg_cron, auth_delay", not missing_extensions,
+                   f"apt-get install -y {' '.join(missing_extensions)} (or ./setup.sh)"))
     try:
         engine = db.make_engine(db.admin_url(settings))
         db.check_reachable(engine)
         checks.append(("database reachable", True, ""))
+        checks.extend(_server_limits(settings))
     except WorkbenchError as exc:
         checks.append(("database reachable", False, str(exc)))
     return checks
@@ -194,6 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, required=True, help="report.html, or report.pdf (printed by Chromium)")
     report.add_argument("--include-plates", action="store_true", help="list the most-queried plates (internal only)")
     report.set_defaults(func=_report)
+    audit = commands.add_parser("audit", help="the audit chain's anchor (supervisors)").add_subparsers(
+        dest="action", required=True)
+    checkpoint = audit.add_parser("checkpoint", help="write the chain's head to a checkpoint file outside the database")
+    checkpoint.add_argument("--user", required=True, help="your supervisor login (password: WORKBENCH_PASSWORD or prompt)")
+    checkpoint.add_argument("--out", type=Path, help="folder (default: WORKBENCH_HOME/audit-checkpoints/<database>); "
+                            "keep a copy on another machine")
+    checkpoint.set_defaults(func=_audit_checkpoint)
+    verify = audit.add_parser("verify", help="recompute the chain and check it still holds a checkpoint")
+    verify.add_argument("--user", required=True, help="your supervisor login (password: WORKBENCH_PASSWORD or prompt)")
+    verify.add_argument("--checkpoint", default="latest", help="a checkpoint file, or latest (default)")
+    verify.set_defaults(func=_audit_verify)
     commands.add_parser("recognize", help="plates in footage (no database), evaluate, train; "
                         "`workbench recognize --help`")
     commands.add_parser("doctor", help="what is missing and how to fix it").set_defaults(func=_doctor)

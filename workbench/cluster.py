@@ -24,7 +24,8 @@ from .settings import Settings
 PG_MAJOR = 15
 PG_BIN = Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")
 POSTGIS_CONTROL = Path(f"/usr/share/postgresql/{PG_MAJOR}/extension/postgis.control")
-DEBIAN_PACKAGES = (f"postgresql-{PG_MAJOR}", f"postgresql-{PG_MAJOR}-postgis-3")
+DEBIAN_PACKAGES = (f"postgresql-{PG_MAJOR}", f"postgresql-{PG_MAJOR}-postgis-3", f"postgresql-{PG_MAJOR}-pgaudit",
+                   f"postgresql-{PG_MAJOR}-cron")
 SUPERUSER = "postgres"
 
 
@@ -144,7 +145,7 @@ def init_cluster(settings: Settings) -> ClusterState:
         f"unix_socket_directories = '{data_dir}'\n"
         "shared_buffers = '512MB'\nwork_mem = '32MB'\nmaintenance_work_mem = '512MB'\n"
         "max_connections = 120\nmax_wal_size = '4GB'\n"
-        "logging_collector = on\nlog_directory = 'log'\nlog_connections = on\n"
+        "logging_collector = on\nlog_directory = 'log'\n"
         "password_encryption = 'scram-sha-256'\n"
     )
     _run_as_server_user(["sh", "-c", f"cat >> '{config}'"], input=extra, check=True)
@@ -161,10 +162,112 @@ def is_running(state: ClusterState) -> bool:
     return result.returncode == 0
 
 
+# Server settings the workbench's guard relies on (applied with ALTER SYSTEM at every start, idempotent):
+# pgAudit's second record of every statement, pg_cron's scheduled watch (chainer, session limits, log intake,
+# checkpoints), auth_delay on failed logins; a server log in JSON lines (parsed by the log intake), rotated
+# daily under one name a day (kept per the profile's access-record retention by the intake).
+SERVER_SETTINGS = {
+    "shared_preload_libraries": "pgaudit,pg_cron,auth_delay",
+    "cron.database_name": "postgres",
+    "cron.use_background_workers": "on",
+    "max_worker_processes": "16",
+    "auth_delay.milliseconds": "1000",
+    "log_destination": "jsonlog",
+    "log_filename": "postgresql-%Y-%m-%d.log",
+    "log_rotation_age": "1440",
+    "log_rotation_size": "0",
+    "log_connections": "on",
+    "max_connections": "150",
+}
+PRELOADED = ("pgaudit", "pg_cron", "auth_delay")
+
+
+def missing_extensions() -> list[str]:
+    """Debian packages of the server extensions the guard uses that are not installed."""
+    lib = Path(f"/usr/lib/postgresql/{PG_MAJOR}/lib")
+    wanted = {"pgaudit": f"postgresql-{PG_MAJOR}-pgaudit", "pg_cron": f"postgresql-{PG_MAJOR}-cron",
+              "auth_delay": f"postgresql-{PG_MAJOR}"}
+    return sorted({package for library, package in wanted.items() if not (lib / f"{library}.so").exists()})
+
+
+def _superuser_connection(state: ClusterState):
+    import psycopg2
+
+    return psycopg2.connect(host=state.host, port=state.port, user=SUPERUSER, password=state.password,
+                            dbname="postgres", connect_timeout=5, application_name="workbench-cluster")
+
+
+def _installed_version() -> str:
+    """The version of the server binary on disk (Debian upgrades it under a running cluster)."""
+    result = subprocess.run([str(PG_BIN / "postgres"), "--version"], capture_output=True, text=True)
+    return result.stdout.strip().split()[-1] if result.returncode == 0 else ""
+
+
+def _configure(state: ClusterState) -> bool:
+    """Apply SERVER_SETTINGS; True when one of them only takes effect after a restart."""
+    missing = missing_extensions()
+    if missing:
+        raise SetupError(f"server extensions missing: install {' '.join(missing)} (`apt-get install -y "
+                         f"{' '.join(missing)}` as root, or ./setup.sh), then run `workbench db up` again")
+    connection = _superuser_connection(state)
+    connection.autocommit = True
+    restart = False
+    try:
+        with connection.cursor() as cursor:
+            for name, value in SERVER_SETTINGS.items():
+                cursor.execute("SELECT setting, context FROM pg_settings WHERE name = %s", (name,))
+                row = cursor.fetchone()
+                if row is not None and row[0].replace(" ", "") == value:
+                    continue
+                if row is None:  # an extension's setting, known once its library is loaded after the restart
+                    restart = True
+                    continue
+                if name == "shared_preload_libraries":  # a list of names, each quoted on its own
+                    cursor.execute(f"ALTER SYSTEM SET {name} = " + ", ".join(["%s"] * len(PRELOADED)), PRELOADED)
+                else:
+                    cursor.execute(f"ALTER SYSTEM SET {name} = %s", (value,))
+                restart = restart or row[1] == "postmaster"
+            cursor.execute("SELECT pg_reload_conf()")
+    finally:
+        connection.close()
+    return restart
+
+
+def _running_version(state: ClusterState) -> str:
+    connection = _superuser_connection(state)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            return cursor.fetchone()[0].split()[0]
+    finally:
+        connection.close()
+
+
+def restart(state: ClusterState) -> None:
+    log_file = state.data_dir / "server.log"
+    result = _run_as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(state.data_dir), "-l", str(log_file),
+                                  "-w", "-t", "60", "-m", "fast", "restart"])
+    if result.returncode != 0:
+        raise SetupError(f"the private cluster did not restart:\n{result.stdout}{result.stderr}\nsee {log_file}")
+
+
+def _configure_and_restart(state: ClusterState) -> None:
+    """Settings first, then (once the libraries are loaded) the settings of their extensions."""
+    for _ in range(3):
+        if not _configure(state):
+            return
+        restart(state)
+    raise SetupError(f"the server settings of {state.data_dir} did not take; see its postgresql.auto.conf")
+
+
 def start(settings: Settings) -> ClusterState:
-    """initdb when needed, then start; returns at once when already running."""
+    """initdb when needed, then start and configure; restarts when the server binary was upgraded under the
+    running cluster (every PL/pgSQL call fails until then) or a setting needs it."""
     state = init_cluster(settings)
     if is_running(state):
+        if _installed_version() and _running_version(state) != _installed_version():
+            restart(state)  # Debian upgraded postgresql-15 under it (e.g. installing an extension package)
+        _configure_and_restart(state)
         return state
     if not _port_is_free(state.port):
         raise SetupError(f"port {state.port} on 127.0.0.1 is taken by another program; free it or remove "
@@ -174,6 +277,7 @@ def start(settings: Settings) -> ClusterState:
                                   "-w", "-t", "60", "start"])
     if result.returncode != 0:
         raise SetupError(f"the private cluster did not start:\n{result.stdout}{result.stderr}\nsee {log_file}")
+    _configure_and_restart(state)
     return state
 
 

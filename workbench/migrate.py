@@ -73,6 +73,9 @@ def ensure_database(url: URL) -> bool:
 
 def drop_database(url: URL) -> None:
     """Drop the database named in ``url`` if it exists, closing its sessions (scratch and test databases)."""
+    from .schedule import remove_watch
+
+    remove_watch(url)
     connection = connect_raw(url.set(database="postgres"))
     connection.autocommit = True
     try:
@@ -135,6 +138,7 @@ def store_profile(url: URL, profile: Profile) -> bool:
             questions = [dataclasses.asdict(q) for q in training.build_questions(profile)]
             cursor.execute(sql_file("queries/store_training_questions.sql"),
                            {"questions": json.dumps(questions), "version": training.quiz_version(profile)})
+            cursor.execute("SELECT alpr.apply_all_login_limits()")  # the profile's limits on every login
             return changed
     finally:
         connection.close()

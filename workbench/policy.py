@@ -45,6 +45,15 @@ REQUIRED_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("access.budget.plates_per_case", int),
     ("access.budget.harvest_factor", (int, float)),
     ("access.budget.harvest_min_plates", int),
+    ("access.limits.statement_timeout", dict),
+    ("access.limits.lock_timeout", dict),
+    ("access.limits.idle_in_transaction_timeout", dict),
+    ("access.limits.connections_per_login", int),
+    ("access.limits.data_user_connections", int),
+    ("access.limits.lockout_after_failures", int),
+    ("access.limits.lockout_window_minutes", int),
+    ("schedule.watch_every_seconds", int),
+    ("schedule.checkpoint_every_minutes", int),
     ("training.course", str),
     ("training.validity_days", int),
     ("training.reorientation_after_days", int),
@@ -178,6 +187,12 @@ def validate(data: dict[str, Any], source: str) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigurationError(f"profile {source}: field `access.budget.{key}` must be a positive number, "
                                      f"got {value!r}")
+    for setting in ("statement_timeout", "lock_timeout", "idle_in_transaction_timeout"):
+        by_role = data["access"]["limits"][setting]
+        for role, value in by_role.items():
+            if role not in ROLES or not isinstance(value, str) or not re.fullmatch(r"\d+(ms|s|min|h)?", value):
+                raise ConfigurationError(f"profile {source}: field `access.limits.{setting}.{role}` must be a role and a "
+                                         f"duration like '60s' or '0' (none), got {value!r}")
     if data["search"]["max_plates_without_area"] > data["search"]["max_plates_without_approval"]:
         raise ConfigurationError(f"profile {source}: field `search.max_plates_without_area` is above "
                                  "`search.max_plates_without_approval`")

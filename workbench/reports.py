@@ -84,12 +84,16 @@ def build_report(workbench: Any, kind: str, start: datetime, end: datetime, *, i
 
 
 def chain_banner(check: Any) -> str:
-    """``verify_audit_chain``'s answer as a green or red banner naming the first broken record."""
+    """``verify_audit_chain``'s answer as a green or red banner naming the first broken record, with the chain's
+    head published for anyone to keep (a later check against it detects a truncated or re-hashed chain)."""
     colour = "#2e7d32" if check.ok else "#c62828"
     state = "intact" if check.ok else f"BROKEN at record {check.first_broken_id}"
+    head = getattr(check, "head", None) or {}
+    anchor = (f"<br><small>Chain head: link {head.get('chain_seq')}, record {head.get('audit_id')}, sha256 "
+              f"<code>{html.escape(str(head.get('row_hash', '')))}</code>; keep it to check this log later.</small>"
+              if head else "")
     return (f'<div class="workbench-chain" style="background:{colour};color:white;padding:8px;font-weight:bold;'
-            f'margin:12px 0">Audit chain {state}: {check.records_checked} records checked. '
-            f"{html.escape(check.detail)}</div>")
+            f'margin:12px 0">Audit chain {state}. {html.escape(check.detail)}{anchor}</div>')
 
 
 def _plot(series: pd.Series, title: str, color: str = "#1f4e79", horizontal: bool = True) -> str:

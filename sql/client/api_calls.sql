@@ -36,7 +36,13 @@ SELECT * FROM api.record_export(CAST(:access_id AS uuid), CAST(:result_ids AS uu
 SELECT * FROM api.cameras()
 
 -- name: verify_audit_chain
-SELECT * FROM api.verify_audit_chain()
+SELECT * FROM api.verify_audit_chain(CAST(:checkpoint AS jsonb))
+
+-- name: audit_checkpoint
+SELECT api.audit_checkpoint() AS checkpoint
+
+-- name: unaudited_statements
+SELECT * FROM api.unaudited_statements(CAST(:start AS timestamptz), CAST(:end AS timestamptz))
 
 -- name: admin_create_user
 SELECT * FROM api.admin_create_user(:login, :full_name, :role, :password)
@@ -71,8 +77,20 @@ SELECT * FROM api.hotlist_match(CAST(:start AS timestamptz), CAST(:end AS timest
 -- name: hotlist_cancel
 SELECT * FROM api.hotlist_cancel(:entry_id, :reason)
 
+-- name: register_footage
+SELECT * FROM api.register_footage(CAST(:access_id AS uuid), CAST(:meta AS jsonb))
+
+-- name: upload_footage_chunk
+SELECT * FROM api.upload_footage_chunk(CAST(:access_id AS uuid), :footage_id, :seq, :content)
+
+-- name: seal_footage
+SELECT * FROM api.seal_footage(CAST(:access_id AS uuid), :footage_id)
+
 -- name: ingest_footage_reads
-SELECT * FROM api.ingest_footage_reads(CAST(:access_id AS uuid), CAST(:footage AS jsonb), CAST(:reads AS jsonb))
+SELECT * FROM api.ingest_footage_reads(CAST(:access_id AS uuid), :footage_id, CAST(:reads AS jsonb))
+
+-- name: footage_content
+SELECT * FROM api.footage_content(:footage_id, :seq)
 
 -- name: sample_info
 SELECT * FROM api.sample_info()

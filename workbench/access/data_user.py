@@ -6,17 +6,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import itertools
 import json
 import math
+import warnings
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidQuery
+from ..errors import InvalidQuery, OutcomeUnknown
 from ..plates import assumed_characters, parse_pattern
-from .core import Delivery, Recorded, as_json
+from .core import Delivery, Recorded, as_json, raise_for
 from .results import (
     AccessGrant,
     CanvassResult,
@@ -212,17 +214,55 @@ class CaseAccess:
         return self._change("register_plate", plate=plate, state=state, reason=reason,
                             expires_at=self._when(expires_at, []))
 
-    def save_footage_reads(self, review: Any) -> IngestResult:
-        """Save the reads a person confirmed or corrected (a ``recognition.Review``) under this case, with their
-        crops, as source 'footage', in one audited transaction; hot-list matches come back at once."""
+    def save_footage_reads(self, review: Any, progress: bool = True) -> IngestResult:
+        """Save the reads a person confirmed or corrected (a ``recognition.Review``) under this case: the footage
+        file is registered and uploaded into the evidence store first (the database checks its sha256), then
+        the reads, with their crops, as source 'footage', in one audited transaction; hot-list matches come back
+        at once. Saving the same review again returns the first answer; a later review saves only new reads."""
         import pandas as pd
 
         footage, reads = review.payload()
-        delivery = self._run("ingest_footage_reads", footage=json.dumps(footage), reads=json.dumps(reads))
+        footage_id = self._store_footage(review.reads.footage, footage, progress)
+        call = {"footage_id": footage_id, "reads": json.dumps(reads)}
+        try:
+            delivery = self._run("ingest_footage_reads", **call)
+        except OutcomeUnknown:
+            # The connection dropped while the ingest ran: it may be saved. The same ingest again is answered
+            # from the first one if it committed, and saves it if it did not.
+            warnings.warn("lost the database while saving the footage reads; they may already be saved: checking",
+                          stacklevel=2)
+            delivery = self._run("ingest_footage_reads", **call)
         payload = delivery.payload
         hits = pd.DataFrame(payload["hits"], columns=["read_id", "plate", "listed_plate", "match_kind", "reason",
                                                       "list", "warning"])
-        return IngestResult(list(payload["read_ids"]), payload["camera_id"], hits, delivery.audit_id, delivery.warnings)
+        return IngestResult(list(payload["read_ids"]), payload["camera_id"], hits, delivery.audit_id, delivery.warnings,
+                            int(payload["footage_id"]), int(payload.get("merged", 0)))
+
+    def _store_footage(self, info: Any, footage: dict[str, Any], progress: bool) -> int:
+        """Register the footage file under this case and upload what the evidence store lacks; its id."""
+        from tqdm.auto import tqdm
+
+        registered = self._change("register_footage", meta=json.dumps(footage)).details
+        footage_id = int(registered["footage_id"])
+        if registered["sealed"]:
+            return footage_id
+        content, size, _ = info.evidence()
+        chunk_bytes, next_chunk = int(registered["chunk_bytes"]), int(registered["next_chunk"])
+        bar = tqdm(total=size, initial=min(size, next_chunk * chunk_bytes), unit="B", unit_scale=True,
+                   desc="footage into the evidence store", disable=not progress)
+        with (io.BytesIO(content) if isinstance(content, bytes) else Path(content).open("rb")) as source:
+            source.seek(next_chunk * chunk_bytes)
+            for seq in itertools.count(next_chunk):
+                piece = source.read(chunk_bytes)
+                if not piece:
+                    break
+                row = self.workbench._call("upload_footage_chunk", access_id=self.grant.access_id,
+                                           footage_id=footage_id, seq=seq, content=piece)[0]
+                raise_for(row)
+                bar.update(len(piece))
+        bar.close()
+        self._change("seal_footage", footage_id=footage_id)
+        return footage_id
 
     def request_scope_approval(self, function: str, reason: str, *, area_km2: float | None = None,
                                window_hours: float | None = None, plates: int | None = None,

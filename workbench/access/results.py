@@ -149,11 +149,19 @@ class IngestResult:
     hits: pd.DataFrame
     audit_id: int
     warnings: list[str]
+    footage_id: int | None = None  # the footage file as registered in the evidence store
+    merged: int = 0  # reads an earlier review of this footage had saved already (not stored twice)
 
 
 @dataclass(frozen=True)
 class ChainCheck:
+    """The audit chain recomputed: ``head`` is its last link (publish it: a checkpoint), ``pending`` records of
+    transactions still open, ``checkpoint_ok`` whether an earlier checkpoint is still in the chain unchanged."""
+
     ok: bool
     records_checked: int
     first_broken_id: int | None
     detail: str
+    pending: int = 0
+    head: dict[str, Any] | None = None
+    checkpoint_ok: bool | None = None

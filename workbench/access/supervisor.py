@@ -6,16 +6,74 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from ..errors import NotAuthorized, WorkbenchError
 from .core import Core, Recorded
 from .results import ChainCheck
 
 
+def latest_checkpoint(home: Path, database: str) -> dict[str, Any]:
+    """The newest checkpoint file of ``database`` under ``home``/audit-checkpoints."""
+    files = sorted((home / "audit-checkpoints" / database).glob("*.json"))
+    if not files:
+        raise WorkbenchError(f"no checkpoint of {database} under {home / 'audit-checkpoints'}: the watch writes one "
+                             "every few minutes (`workbench db up` schedules it), or `workbench audit checkpoint`")
+    return json.loads(files[-1].read_text())
+
+
 class SupervisorCalls(Core):
-    def verify_audit_chain(self) -> ChainCheck:
-        row = self._call("verify_audit_chain")[0]
-        return ChainCheck(row.ok, row.records_checked, row.first_broken_id, row.detail)
+    def verify_audit_chain(self, checkpoint: dict[str, Any] | str | Path | None = None) -> ChainCheck:
+        """Recompute the chain; with a checkpoint (a dict, a checkpoint file, or "latest": the newest file under
+        WORKBENCH_HOME/audit-checkpoints) also whether the chain still holds it unchanged."""
+        if checkpoint == "latest":
+            checkpoint = latest_checkpoint(self.settings.home, self.engine.url.database)
+        if isinstance(checkpoint, str | Path):
+            checkpoint = json.loads(Path(checkpoint).read_text())
+        row = self._call("verify_audit_chain", checkpoint=None if checkpoint is None else json.dumps(checkpoint))[0]
+        return ChainCheck(row.ok, row.records_checked, row.first_broken_id, row.detail, row.pending or 0, row.head,
+                          row.checkpoint_ok)
+
+    def audit_checkpoint(self, folder: Path | None = None) -> dict[str, Any]:
+        """The chain's head now; with ``folder`` also written there as a checkpoint file (kept outside the
+        database, e.g. on another machine or in the case management system)."""
+        answer = self._call("audit_checkpoint")[0].checkpoint
+        if answer.pop("outcome") != "granted":
+            raise NotAuthorized(f"{answer['message']} [audit record {answer.get('audit_id')}]", reason="role_not_authorized",
+                                audit_id=answer.get("audit_id"))
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{answer['database']}-{answer['taken_at'].replace(':', '').replace(' ', 'T')}.json").write_text(
+                json.dumps(answer))
+        return answer
+
+    def footage_copy(self, footage_id: int, folder: Path) -> Path:
+        """A copy of registered footage from the evidence store (to run recognition on it again), its sha256
+        checked against the registration; the copy is audited."""
+        import hashlib
+
+        first = self._call("footage_content", footage_id=int(footage_id), seq=0)[0]
+        if first.sha256 is None:
+            raise WorkbenchError(f"no footage {footage_id} in the evidence store")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(first.file_name).name
+        digest = hashlib.sha256()
+        with path.open("wb") as out:
+            for seq in range(first.chunks):
+                piece = first.content if seq == 0 else self._call("footage_content", footage_id=int(footage_id),
+                                                                   seq=seq)[0].content
+                digest.update(piece)
+                out.write(piece)
+        if digest.hexdigest() != first.sha256:
+            path.unlink()
+            raise WorkbenchError(f"footage {footage_id} in the store does not match its sha256; report it")
+        return path
+
+    def unaudited_statements(self, start: datetime, end: datetime):
+        """From the second record (pgAudit's server log): statements of workbench logins with no committed audit
+        record beside them (rolled back, refused by the server) and failed logins (supervisors; audited)."""
+        return self._log_frame("unaudited_statements", start=start.isoformat(), end=end.isoformat())
 
     def audit_log(self, start: datetime, end: datetime, **filters: Any):
         """Audit records in a window (supervisors, administrators); filters: user, case_number, purpose, outcome,

@@ -59,14 +59,20 @@ class Review:
         return sorted(i for i, d in self.decisions.items() if d.action != "rejected")
 
     def payload(self) -> tuple[dict, list[dict]]:
-        """(footage, reads) for ``api.ingest_footage_reads``: accepted reads with crops, times and the OCR."""
+        """(footage, reads): the footage file as registered in the evidence store (``api.register_footage``), and
+        the accepted reads with crops, times, the OCR's text and the decision (``api.ingest_footage_reads``)."""
         if self.pending():
             raise FootageError(f"decide every read first (confirm, correct or reject): reads {self.pending()} "
                                "are undecided")
         camera, info = self.reads.camera, self.reads.footage
-        footage = {"file_name": info.path.name if info else "", "sha256": info.sha256 if info else "",
-                   "lat": camera.lat, "lon": camera.lon, "heading_deg": camera.heading_deg,
-                   "label": camera.label or (info.path.name if info else "footage")}
+        if info is None:
+            raise FootageError("these reads do not say which footage file they came from; run recognition on the "
+                               "file (Recognizer.run) so it can be registered as evidence")
+        _, size, sha256 = info.evidence()
+        footage = {"file_name": info.path.name, "sha256": sha256, "size_bytes": size, "media_type": info.media_type,
+                   "duration_s": info.duration_s, "frame_count": info.frames, "recorded_start": camera.start.isoformat(),
+                   "clock_offset_s": camera.clock_offset_s, "lat": camera.lat, "lon": camera.lon,
+                   "heading_deg": camera.heading_deg, "label": camera.label or info.path.name}
         times = self.reads.read_times()
         where = self.reads.locations() if self.reads.positions is not None else None
         rows = []

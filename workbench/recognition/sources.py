@@ -6,6 +6,8 @@ Every path is checked against the upload folder first: the workbench reads foota
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +45,30 @@ class FootageInfo:
 
     @property
     def duration_s(self) -> float:
+        """Seconds the footage spans: a video's length; a folder of stills is read as one image a second."""
+        if self.kind == "images":
+            return float(self.frames - 1)
         return self.frames / self.fps if self.fps else 0.0
+
+    @property
+    def media_type(self) -> str:
+        if self.kind == "images":
+            return "application/zip"
+        return {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".avi": "video/x-msvideo",
+                ".mkv": "video/x-matroska", ".png": "image/png"}.get(self.path.suffix.lower(), "image/jpeg")
+
+    def evidence(self) -> tuple[bytes | Path, int, str]:
+        """What goes into the evidence store, its size and sha256: the file itself, or for a folder of stills a
+        zip of them made the same way every time (sorted names, fixed dates, stored)."""
+        if self.kind != "images":
+            return self.path, self.path.stat().st_size, _sha256(self.path)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            for image in _image_files(self.path):
+                entry = zipfile.ZipInfo(image.name, date_time=(1980, 1, 1, 0, 0, 0))
+                archive.writestr(entry, image.read_bytes())
+        content = buffer.getvalue()
+        return content, len(content), hashlib.sha256(content).hexdigest()
 
 
 def resolve_upload(path: str | Path, upload_dir: Path) -> Path:
@@ -87,6 +112,10 @@ def probe(path: Path) -> FootageInfo:
     if suffix not in VIDEO_SUFFIXES:
         raise FootageError(f"{path.name}: unsupported kind {suffix or '(no suffix)'}; give a video "
                            f"({', '.join(VIDEO_SUFFIXES)}) or images ({', '.join(IMAGE_SUFFIXES)})")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if any(head.startswith(magic) for magic in _IMAGE_MAGIC):
+        raise FootageError(f"{path.name} is an image named as a video; rename it to .png or .jpg")
     capture = cv2.VideoCapture(str(path))
     try:
         if not capture.isOpened():
@@ -104,10 +133,30 @@ def probe(path: Path) -> FootageInfo:
         raise FootageError(f"{path.name} is {width}x{height}; frames larger than 8K (7680x4320) are refused")
     if not 0 < fps <= 1000:
         raise FootageError(f"{path.name} reports {fps} frames per second; re-encode it with a valid frame rate")
+    if count <= 0:
+        raise FootageError(f"{path.name} reports {count} frames: its container has no frame index (truncated, or "
+                           "not a video); re-encode it")
     return FootageInfo(path, "video", count, fps, width, height, _sha256(path))
 
 
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+def _header_pixels(path: Path) -> tuple[int, int] | None:
+    """An image's width and height from its header alone (Pillow opens lazily), before anything is decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError):
+        return None
+
+
 def _read_image(path: Path) -> np.ndarray:
+    size = _header_pixels(path)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:  # refused from the header: never decoded
+        raise FootageError(f"{path.name} is {size[0]}x{size[1]}; images larger than 8K (7680x4320) are refused")
     data = np.fromfile(path, dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:

@@ -151,6 +151,7 @@ def _seed_people_and_cases(connection, profile: Profile, end: datetime) -> None:
             "case_number": hold_case, "reason": "Vehicle sightings are evidence in a pending homicide prosecution",
             "contact": "Det. Ito, Homicide, ext. 5521", "plate": plan.held_plate,
             "start": plan.held_window[0], "stop": plan.held_window[1]})
+        cursor.execute("SELECT alpr.apply_all_login_limits()")  # the demo logins get the profile's limits too
 
 
 def utc_today() -> datetime:
