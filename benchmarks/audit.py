@@ -226,8 +226,8 @@ def main() -> None:
         logins = analysts(settings, case_number, 17)
         rates = {str(clients): throughput(settings, case_number, logins[1:1 + clients], args.seconds)
                  for clients in (1, 4, 16)}
-        calm = calls_while(settings, case_number, logins[1:], args.stall / 3, holder=None)
         stalled = calls_while(settings, case_number, logins[1:], args.stall, holder=logins[0])
+        calm = calls_while(settings, case_number, logins[1:], args.stall, holder=None)
         checker = workbench.connect(user="supervisor_sato", password=PASSWORD["supervisor_sato"], settings=settings)
         chain = checker.verify_audit_chain()
         checker.close()

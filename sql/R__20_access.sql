@@ -349,11 +349,7 @@ BEGIN
     flags := '{}';
     scope := '{}';
     IF budget IS NULL THEN RETURN; END IF;
-    SELECT approval_id, coalesce(reads, 0) AS reads, coalesce(plates, 0) AS plates INTO extra
-    FROM alpr.scope_approvals
-    WHERE db_user = session_user AND case_number = session.case_number AND function_name = 'budget'
-      AND decision = 'approved' AND expires_at > now()
-    ORDER BY decided_at DESC LIMIT 1;
+    SELECT NULL::integer AS approval_id, 0 AS reads, 0 AS plates INTO extra;
     BEGIN
         WITH items AS (
             SELECT DISTINCT 1::smallint AS kind, r AS item FROM unnest(p_read_ids) r
@@ -370,6 +366,11 @@ BEGIN
                (SELECT count(*) FILTER (WHERE kind = 1) FROM new_in_case) AS case_reads,
                (SELECT count(*) FILTER (WHERE kind = 2) FROM new_in_case) AS case_plates
           INTO spent;
+        IF spent.day_reads = 0 AND spent.day_plates = 0 AND spent.case_reads = 0 AND spent.case_plates = 0 THEN
+            -- nothing this login had not been given already (a result fetched again): nothing to charge
+            scope := jsonb_build_object('new_reads', 0, 'new_plates', 0);
+            RETURN;
+        END IF;
         -- Locks this login's two totals rows until commit: one login's calls wait for each other, no one else's.
         INSERT INTO alpr.disclosure_totals AS t (db_user, scope, scope_key, reads, plates)
         VALUES (session_user, 'day', today::text, spent.day_reads, spent.day_plates)
@@ -381,6 +382,19 @@ BEGIN
         ON CONFLICT (db_user, scope, scope_key) DO UPDATE
             SET reads = t.reads + excluded.reads, plates = t.plates + excluded.plates, updated_at = now()
         RETURNING * INTO case_totals;
+        IF day_totals.plates > (budget ->> 'plates_per_day')::int OR day_totals.reads > (budget ->> 'reads_per_day')::int
+           OR case_totals.plates > (budget ->> 'plates_per_case')::int
+           OR case_totals.reads > (budget ->> 'reads_per_case')::int THEN
+            -- past the profile's budget: a supervisor's approval under this case may raise it
+            SELECT approval_id, coalesce(reads, 0) AS reads, coalesce(plates, 0) AS plates INTO extra
+            FROM alpr.scope_approvals
+            WHERE db_user = session_user AND case_number = session.case_number AND function_name = 'budget'
+              AND decision = 'approved' AND expires_at > now()
+            ORDER BY decided_at DESC LIMIT 1;
+            IF NOT FOUND THEN
+                SELECT NULL::integer AS approval_id, 0 AS reads, 0 AS plates INTO extra;
+            END IF;
+        END IF;
         over := CASE
             WHEN day_totals.plates > (budget ->> 'plates_per_day')::int + coalesce(extra.plates, 0)
                 THEN format('daily budget of %s distinct plates (%s given to you today)',
