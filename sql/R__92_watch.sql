@@ -205,7 +205,8 @@ BEGIN
     FOR failed IN
         SELECT e.db_user AS login, count(*) FILTER (WHERE e.event_id > coalesce(
                    (SELECT (a.parameters ->> 'last_event')::bigint FROM alpr.audit_log a
-                    WHERE a.function_name = 'login' AND a.db_user = e.db_user ORDER BY a.audit_id DESC LIMIT 1), 0)) AS new,
+                    WHERE a.function_name = 'login' AND a.db_user = e.db_user AND a.parameters ? 'last_event'
+                    ORDER BY a.audit_id DESC LIMIT 1), 0)) AS new,
                count(*) AS in_window, max(e.event_id) AS last_event, min(e.logged_at) AS first_at, max(e.logged_at) AS last_at
         FROM alpr.server_log_events e
         WHERE e.kind = 'login_failed'
