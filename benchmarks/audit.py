@@ -75,14 +75,20 @@ def throughput(settings, case_number: str, logins: list[tuple[str, str]], second
             counts[slot] += 1
         own.close()
 
-    threads = [threading.Thread(target=analyst, args=(slot, *login)) for slot, login in enumerate(logins)]
+    together([threading.Thread(target=analyst, args=(slot, *login)) for slot, login in enumerate(logins)],
+             start_line, deadline, seconds)
+    return round(sum(counts) / seconds, 1)
+
+
+def together(threads: list[threading.Thread], start_line: threading.Barrier, deadline: list[float],
+             seconds: float) -> None:
+    """Start the analysts' threads, let them all begin at once for ``seconds``, wait for every one."""
     for thread in threads:
         thread.start()
     deadline[0] = time.perf_counter() + seconds
     start_line.wait()
     for thread in threads:
         thread.join()
-    return round(sum(counts) / seconds, 1)
 
 
 def analysts(settings, case_number: str, count: int) -> list[tuple[str, str]]:
@@ -144,13 +150,7 @@ def calls_while(settings, case_number: str, logins: list[tuple[str, str]], secon
             samples.extend(mine)
         own.close()
 
-    threads = [threading.Thread(target=analyst, args=login) for login in logins]
-    for thread in threads:
-        thread.start()
-    deadline[0] = time.perf_counter() + seconds
-    start_line.wait()
-    for thread in threads:
-        thread.join()
+    together([threading.Thread(target=analyst, args=login) for login in logins], start_line, deadline, seconds)
     if held is not None:
         held.rollback()
         held.close()

@@ -252,6 +252,30 @@ BEGIN
 END
 $$;
 
+-- Whether a point lies in a parsed area: a circle by the true geodesic distance (as canvass tests it; the
+-- buffered polygon's corners cut reads just inside the radius), a polygon by intersection; no area, yes.
+CREATE OR REPLACE FUNCTION alpr.in_area(p_location geography, p_area geography, p_center geography,
+                                        p_radius_m double precision) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN p_area IS NULL THEN true
+                WHEN p_radius_m IS NOT NULL THEN ST_DWithin(p_location, p_center, p_radius_m, true)
+                ELSE ST_Intersects(p_location, p_area) END
+$$;
+
+-- Filters as the store keeps codes: states upper case, sources lower case (make and colour match ignoring case).
+CREATE OR REPLACE FUNCTION alpr.normalized_filters(p_filters jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(p_filters) <> 'object' THEN p_filters ELSE p_filters
+        || CASE WHEN jsonb_typeof(p_filters -> 'states') = 'array'
+                THEN jsonb_build_object('states', (SELECT coalesce(jsonb_agg(upper(btrim(v))), '[]')
+                                                    FROM jsonb_array_elements_text(p_filters -> 'states') v))
+                ELSE '{}' END
+        || CASE WHEN jsonb_typeof(p_filters -> 'sources') = 'array'
+                THEN jsonb_build_object('sources', (SELECT coalesce(jsonb_agg(lower(btrim(v))), '[]')
+                                                     FROM jsonb_array_elements_text(p_filters -> 'sources') v))
+                ELSE '{}' END END
+$$;
+
 CREATE OR REPLACE FUNCTION alpr.read_json(r alpr.reads) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
@@ -339,7 +363,7 @@ DECLARE
     payload jsonb;
     row_total integer;
     cameras_touched integer;
-    filters jsonb := coalesce(p_filters, '{}');
+    filters jsonb := alpr.normalized_filters(coalesce(p_filters, '{}'));
     gate record;
     matched_count integer;
     breadth_approval integer;
@@ -453,6 +477,13 @@ BEGIN
         gate.scope := gate.scope || jsonb_build_object('breadth_approval_id', breadth_approval);
     END IF;
 
+    IF matched_count = 0 AND NOT EXISTS (SELECT 1 FROM unnest(parsed.tokens) t WHERE t IN ('?', '*') OR left(t, 1) = '[')
+       AND p_max_mistakes = 0 THEN
+        parsed_area.warning := concat_ws('; ', parsed_area.warning,
+            format('no plate is %s exactly: for characters the witness did not see, write ? (one) or * (any run), '
+                   'or try lookalike=True or one mistake', array_to_string(parsed.tokens, '')));
+    END IF;
+
     WITH hits AS (
         -- Per matched plate, an index lookup on (plate, read_at): the planner has no statistics for the
         -- temp table and otherwise hash-joins against a scan of the window's whole partitions (at 10M reads
@@ -463,7 +494,7 @@ BEGIN
         CROSS JOIN LATERAL (
             SELECT r FROM alpr.reads r
             WHERE r.plate = m.plate AND r.read_at >= p_from AND r.read_at < p_to AND r.logically_deleted_at IS NULL
-              AND (parsed_area.area IS NULL OR ST_Intersects(r.location, parsed_area.area))
+              AND alpr.in_area(r.location, parsed_area.area, parsed_area.center, parsed_area.radius_m)
               AND alpr.passes_filters(r, filters)
             OFFSET 0) x
         ORDER BY m.cost, (x.r).plate, (x.r).read_at
@@ -481,7 +512,7 @@ BEGIN
                           SELECT 1 FROM alpr.reads r
                           WHERE r.plate = m.plate AND r.read_at >= p_from AND r.read_at < p_to
                             AND r.logically_deleted_at IS NULL
-                            AND (parsed_area.area IS NULL OR ST_Intersects(r.location, parsed_area.area))
+                            AND alpr.in_area(r.location, parsed_area.area, parsed_area.center, parsed_area.radius_m)
                             AND alpr.passes_filters(r, filters) OFFSET 0) x),
             'order', 'best match first, then plate and time',
             'narrow', 'a shorter window, an area, more known characters or fewer mistakes');
@@ -575,7 +606,7 @@ DECLARE
     common_payload jsonb;
     row_total integer;
     cameras_touched integer;
-    filters jsonb := coalesce(p_filters, '{}');
+    filters jsonb := alpr.normalized_filters(coalesce(p_filters, '{}'));
     -- Parsed scenes as parallel arrays (a temp table's catalog writes would cost more than the search).
     areas geography[] := '{}';
     centers geography[] := '{}';

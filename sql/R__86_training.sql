@@ -8,6 +8,13 @@ SET LOCAL ROLE alpr_owner;
 DROP FUNCTION IF EXISTS api.training_quiz();
 DROP FUNCTION IF EXISTS api.submit_training(text, jsonb);
 
+-- A refusal as the quiz functions answer (jsonb, like their other answers), its audit record kept.
+CREATE OR REPLACE FUNCTION alpr.refusal_json(p_refusal api.call_result) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('outcome', 'denied', 'reason_code', p_refusal.reason_code, 'message', p_refusal.message,
+                              'audit_id', p_refusal.audit_id)
+$$;
+
 -- Failed submissions of a user in the 30 days before now.
 CREATE OR REPLACE FUNCTION alpr.training_failures(p_user_id integer) RETURNS integer
 LANGUAGE sql STABLE AS $$
@@ -57,10 +64,7 @@ DECLARE
     audit_id bigint;
 BEGIN
     gate := alpr.role_check(ARRAY['data_user', 'administrator', 'supervisor', 'trainer'], 'start_training', params);
-    IF (gate.refusal).outcome IS NOT NULL THEN
-        RETURN jsonb_build_object('outcome', 'denied', 'reason_code', (gate.refusal).reason_code,
-                                  'message', (gate.refusal).message, 'audit_id', (gate.refusal).audit_id);
-    END IF;
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN alpr.refusal_json(gate.refusal); END IF;
     SELECT max(version) INTO quiz_version FROM alpr.training_questions;
     problem := CASE
         WHEN p_kind IS NULL OR p_kind NOT IN ('initial', 'refresher', 'reorientation')
@@ -119,10 +123,7 @@ DECLARE
     audit_id bigint;
 BEGIN
     gate := alpr.role_check(ARRAY['data_user', 'administrator', 'supervisor', 'trainer'], 'submit_training', params);
-    IF (gate.refusal).outcome IS NOT NULL THEN
-        RETURN jsonb_build_object('outcome', 'denied', 'reason_code', (gate.refusal).reason_code,
-                                  'message', (gate.refusal).message, 'audit_id', (gate.refusal).audit_id);
-    END IF;
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN alpr.refusal_json(gate.refusal); END IF;
     SELECT * INTO attempt FROM alpr.training_attempts
     WHERE attempt_id = p_attempt_id AND user_id = (gate.who).user_id FOR UPDATE;
     problem := CASE
@@ -205,6 +206,7 @@ BEGIN
 END
 $$;
 
+REVOKE ALL ON FUNCTION alpr.refusal_json(api.call_result) FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.start_training(text), api.submit_training(bigint, jsonb), api.training_overview() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.start_training(text), api.submit_training(bigint, jsonb)
     TO workbench_user, workbench_supervisor, workbench_administrator, workbench_trainer;

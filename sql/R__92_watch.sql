@@ -225,7 +225,9 @@ BEGIN
                                              coalesce((limits ->> 'lockout_window_minutes')::int, 15))
             WHERE login = failed.login;
             UPDATE alpr.access_sessions SET expires_at = now() WHERE db_user = failed.login AND expires_at > now();
-            EXECUTE format('ALTER ROLE %I NOLOGIN', failed.login);
+            IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = failed.login AND NOT rolsuper) THEN
+                EXECUTE format('ALTER ROLE %I NOLOGIN', failed.login);
+            END IF;
             PERFORM alpr.write_audit('login', 'denied', 'account_locked', NULL, NULL, NULL, NULL,
                 jsonb_build_object('failures', failed.in_window), '{}', 0, ARRAY['account_locked'], '{}', failed.login);
             locked := locked + 1;
@@ -280,9 +282,22 @@ BEGIN
         PERFORM alpr.write_checkpoint_file();
     END IF;
     LOOP
-        PERFORM alpr.chain_audit();
-        PERFORM alpr.enforce_session_limits();
-        PERFORM alpr.ingest_server_log();
+        -- Each task on its own: one that fails (its error in the server log) does not stop the others.
+        BEGIN
+            PERFORM alpr.chain_audit();
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'workbench watch: chaining failed: %', SQLERRM;
+        END;
+        BEGIN
+            PERFORM alpr.enforce_session_limits();
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'workbench watch: session limits failed: %', SQLERRM;
+        END;
+        BEGIN
+            PERFORM alpr.ingest_server_log();
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'workbench watch: log intake failed: %', SQLERRM;
+        END;
         EXIT WHEN clock_timestamp() + make_interval(secs => every) > until;
         COMMIT;
         PERFORM 1 FROM alpr.job_locks WHERE job = 'watch' FOR UPDATE;  -- held again for the next pass

@@ -125,59 +125,58 @@ def _verify(cursor, checkpoint=None) -> tuple:
     return cursor.fetchone()
 
 
-def test_truncation_and_rewind_pass_alone_and_fail_against_a_checkpoint(admin_url):
-    url, connection = _scratch_chain(admin_url, "alpr_workbench_test_truncate")
+@pytest.fixture()
+def owner_with_checkpoint(admin_url, request):
+    """A scratch chain, a checkpoint of it taken, and the owner's cursor with the append-only triggers off."""
+    url, connection = _scratch_chain(admin_url, f"alpr_workbench_test_{request.node.name[5:20]}")
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT alpr.chain_checkpoint()")
             checkpoint = cursor.fetchone()[0]
             assert _verify(cursor, checkpoint)[0]
-            # The owner's attack: drop the last ten records and links, rewind the head to the twentieth.
             cursor.execute("ALTER TABLE alpr.audit_log DISABLE TRIGGER USER; ALTER TABLE alpr.audit_chain DISABLE TRIGGER USER")
-            cursor.execute("DELETE FROM alpr.audit_chain WHERE chain_seq > 20 RETURNING audit_id")
-            gone = [row[0] for row in cursor.fetchall()]
-            cursor.execute("DELETE FROM alpr.audit_log WHERE audit_id = ANY (%s)", (gone,))
-            cursor.execute("UPDATE alpr.audit_chain_head SET last_seq = 20, "
-                           "last_hash = (SELECT row_hash FROM alpr.audit_chain WHERE chain_seq = 20)")
-            ok, detail, _ = _verify(cursor)
-            assert ok, detail  # nothing inside the database remembers where the chain stood
-            ok, detail, checkpoint_ok = _verify(cursor, checkpoint)
-            assert not ok and checkpoint_ok is False and "no longer in the chain" in detail
+            yield cursor, checkpoint
     finally:
         connection.close()
         migrate.drop_database(url)
 
 
-def test_an_edit_rehashed_to_the_end_fails_against_a_checkpoint(admin_url):
-    url, connection = _scratch_chain(admin_url, "alpr_workbench_test_rehash")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT alpr.chain_checkpoint()")
-            checkpoint = cursor.fetchone()[0]
-            cursor.execute("ALTER TABLE alpr.audit_log DISABLE TRIGGER USER; ALTER TABLE alpr.audit_chain DISABLE TRIGGER USER")
-            cursor.execute("UPDATE alpr.audit_log SET case_number = 'edited' WHERE audit_id = "
-                           "(SELECT audit_id FROM alpr.audit_chain WHERE chain_seq = 10)")
-            # ...and every link from there on recomputed, head included.
-            cursor.execute("""
-                DO $$
-                DECLARE link record; previous bytea;
-                BEGIN
-                    SELECT prev_hash INTO previous FROM alpr.audit_chain WHERE chain_seq = 10;
-                    FOR link IN SELECT c.chain_seq, a FROM alpr.audit_chain c JOIN alpr.audit_log a USING (audit_id)
-                                WHERE c.chain_seq >= 10 ORDER BY c.chain_seq LOOP
-                        UPDATE alpr.audit_chain SET prev_hash = previous,
-                               row_hash = sha256(previous || alpr.audit_canonical(link.a))
-                        WHERE chain_seq = link.chain_seq RETURNING row_hash INTO previous;
-                    END LOOP;
-                    UPDATE alpr.audit_chain_head SET last_hash = previous;
-                END $$""")
-            ok, detail, _ = _verify(cursor)
-            assert ok, detail
-            ok, detail, checkpoint_ok = _verify(cursor, checkpoint)
-            assert not ok and checkpoint_ok is False and "changed and re-hashed" in detail
-    finally:
-        connection.close()
-        migrate.drop_database(url)
+def test_truncation_and_rewind_pass_alone_and_fail_against_a_checkpoint(owner_with_checkpoint):
+    cursor, checkpoint = owner_with_checkpoint
+    # The owner's attack: drop the last ten records and links, rewind the head to the twentieth.
+    cursor.execute("DELETE FROM alpr.audit_chain WHERE chain_seq > 20 RETURNING audit_id")
+    gone = [row[0] for row in cursor.fetchall()]
+    cursor.execute("DELETE FROM alpr.audit_log WHERE audit_id = ANY (%s)", (gone,))
+    cursor.execute("UPDATE alpr.audit_chain_head SET last_seq = 20, "
+                   "last_hash = (SELECT row_hash FROM alpr.audit_chain WHERE chain_seq = 20)")
+    ok, detail, _ = _verify(cursor)
+    assert ok, detail  # nothing inside the database remembers where the chain stood
+    ok, detail, checkpoint_ok = _verify(cursor, checkpoint)
+    assert not ok and checkpoint_ok is False and "no longer in the chain" in detail
+
+
+def test_an_edit_rehashed_to_the_end_fails_against_a_checkpoint(owner_with_checkpoint):
+    cursor, checkpoint = owner_with_checkpoint
+    cursor.execute("UPDATE alpr.audit_log SET case_number = 'edited' WHERE audit_id = "
+                   "(SELECT audit_id FROM alpr.audit_chain WHERE chain_seq = 10)")
+    # ...and every link from there on recomputed, head included.
+    cursor.execute("""
+        DO $$
+        DECLARE link record; previous bytea;
+        BEGIN
+            SELECT prev_hash INTO previous FROM alpr.audit_chain WHERE chain_seq = 10;
+            FOR link IN SELECT c.chain_seq, a FROM alpr.audit_chain c JOIN alpr.audit_log a USING (audit_id)
+                        WHERE c.chain_seq >= 10 ORDER BY c.chain_seq LOOP
+                UPDATE alpr.audit_chain SET prev_hash = previous,
+                       row_hash = sha256(previous || alpr.audit_canonical(link.a))
+                WHERE chain_seq = link.chain_seq RETURNING row_hash INTO previous;
+            END LOOP;
+            UPDATE alpr.audit_chain_head SET last_hash = previous;
+        END $$""")
+    ok, detail, _ = _verify(cursor)
+    assert ok, detail
+    ok, detail, checkpoint_ok = _verify(cursor, checkpoint)
+    assert not ok and checkpoint_ok is False and "changed and re-hashed" in detail
 
 
 def test_the_watch_writes_checkpoints_outside_the_database(settings, admin_url, superuser, connect_as):

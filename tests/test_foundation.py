@@ -128,3 +128,18 @@ def test_every_store_table_belongs_to_the_store_owner(superuser):
         cursor.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'alpr' "
                        "AND tableowner <> 'alpr_owner'")
         assert cursor.fetchall() == []
+
+
+def test_every_folder_of_the_package_ships_in_the_wheel():
+    """pyproject lists the packages (sql/ ships as workbench.sql): a new folder left off would be missing from an
+    installed workbench."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {"workbench." + ".".join(p.relative_to(root / "workbench").parts) if p != root / "workbench" else "workbench"
+               for p in [root / "workbench", *(root / "workbench").rglob("*")]
+               if p.is_dir() and p.name != "__pycache__" and any(f.is_file() for f in p.iterdir())}
+    folders |= {"workbench.sql" + ("." + ".".join(p.relative_to(root / "sql").parts) if p != root / "sql" else "")
+                for p in [root / "sql", *(root / "sql").rglob("*")] if p.is_dir() and p.name != "__pycache__"}
+    assert folders == listed

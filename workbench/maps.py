@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import folium
 from folium.plugins import MarkerCluster, PolyLineTextPath, TimestampedGeoJson
-
-from .sample.city import streets_geojson
-from .settings import load_settings
 
 ASSETS = Path(__file__).resolve().parent / "map_assets"
 # folium's resource names -> the vendored file (None: not needed by these maps, left out).
@@ -62,23 +60,46 @@ def offline(fmap: folium.Map) -> folium.Map:
 SCENE_COLORS = ("red", "blue", "green", "purple", "orange", "darkred", "cadetblue", "black", "pink", "gray")
 
 
-def base_map(center: tuple[float, float], zoom: int = 13, tiles: str | None = None) -> folium.Map:
-    """A map with the configured tiles (or none) and the local street layer."""
-    tiles = tiles or str(load_settings().tiles)
+@dataclass(frozen=True)
+class MapContext:
+    """What every map of one workbench shares: the tile source (a setting), the agency's centre (its profile's
+    ``agency.map_center``) and offline layers (the sample city's streets, when the sample is what is loaded)."""
+
+    tiles: str = "none"
+    center: tuple[float, float] = (0.0, 0.0)
+    layers: tuple[tuple[str, dict], ...] = ()
+
+
+def map_context(workbench: Any) -> MapContext:
+    """The map context of a connection: its settings' tiles, its profile's centre, the sample's layer if loaded."""
+    center = workbench.policy["agency"].get("map_center") or (0.0, 0.0)
+    layers: tuple[tuple[str, dict], ...] = ()
+    if workbench.sample_end() is not None:
+        from .sample.city import streets_geojson
+
+        layers = (("sample city streets (offline layer)", streets_geojson()),)
+    return MapContext(str(workbench.settings.tiles or "none"), (float(center[0]), float(center[1])), layers)
+
+
+def base_map(center: tuple[float, float] | None = None, zoom: int = 13, context: MapContext | None = None) -> folium.Map:
+    """A map with the context's tiles (or none), centred on ``center`` or the agency's centre, its offline layers."""
+    context = context or MapContext()
+    center = center or context.center
+    tiles = context.tiles
     if tiles == "none":
         fmap = folium.Map(location=center, zoom_start=zoom, tiles=None)
     elif tiles.startswith("http"):
         fmap = folium.Map(location=center, zoom_start=zoom, tiles=tiles, attr="agency tile server")
     else:
         fmap = folium.Map(location=center, zoom_start=zoom, tiles=tiles)
-    folium.GeoJson(streets_geojson(), name="streets (offline layer)",
-                   style_function=lambda _: {"color": "#777777", "weight": 2},
-                   tooltip=folium.GeoJsonTooltip(fields=["name"])).add_to(fmap)
+    for name, layer in context.layers:
+        folium.GeoJson(layer, name=name, style_function=lambda _: {"color": "#777777", "weight": 2},
+                       tooltip=folium.GeoJsonTooltip(fields=["name"])).add_to(fmap)
     return fmap
 
 
 def _popup(row: Any) -> str:
-    return (f"<b>{row.plate}</b> ({row.state})<br>{row.read_at:%Y-%m-%d %H:%M:%S} UTC<br>camera {row.camera_id}"
+    return (f"<b>{row.plate}</b> ({row.state})<br>{row.read_at:%Y-%m-%d %H:%M:%S %z}<br>camera {row.camera_id}"
             f"<br>confidence {row.confidence}<br>read {row.read_id}"
             + (f"<br>image: <code>case.read_image({row.read_id})</code>" if row.has_image else ""))
 
@@ -103,11 +124,14 @@ def add_cameras(fmap: folium.Map, cameras: Any) -> None:
     layer.add_to(fmap)
 
 
-def result_map(result: Any, tiles: str | None = None, cameras: Any = None) -> folium.Map:
+def result_map(result: Any, context: MapContext | None = None, cameras: Any = None, tiles: str | None = None) -> folium.Map:
     """Draw any reads result: canvass scenes and layers per scene, a sightings track, or clustered reads."""
     reads = result.reads
-    center = (float(reads["lat"].mean()), float(reads["lon"].mean())) if len(reads) else (33.795, -118.165)
-    fmap = base_map(center, tiles=tiles)
+    context = context or getattr(result, "map_context", None) or MapContext()
+    if tiles is not None:
+        context = replace(context, tiles=tiles)
+    center = (float(reads["lat"].mean()), float(reads["lon"].mean())) if len(reads) else None
+    fmap = base_map(center, context=context)
     if cameras is not None:
         add_cameras(fmap, cameras)
     scenes = getattr(result, "scenes", None) or []
@@ -151,6 +175,17 @@ def result_map(result: Any, tiles: str | None = None, cameras: Any = None) -> fo
     return offline(fmap)
 
 
+def _drawable(spec: dict) -> bool:
+    """An area as typed can hold anything (the audit log keeps refused ones too): draw only real coordinates."""
+    def number(value: Any) -> bool:
+        return isinstance(value, int | float) and value == value and abs(value) != float("inf")
+
+    if spec["type"] == "circle":
+        return all(number(spec.get(key)) for key in ("lat", "lon", "radius_m"))
+    corners = spec.get("coordinates")
+    return isinstance(corners, list) and all(isinstance(c, list) and len(c) == 2 and all(map(number, c)) for c in corners)
+
+
 def query_areas(log: Any) -> list[dict]:
     """The areas searched in audit records (canvass scenes, area-bounded plate searches), with who and when."""
     areas = []
@@ -159,28 +194,26 @@ def query_areas(log: Any) -> list[dict]:
         specs = [scene.get("area") for scene in parameters.get("scenes") or [] if isinstance(scene, dict)]
         specs.append(parameters.get("area"))
         for spec in specs:
-            if isinstance(spec, dict) and spec.get("type") in ("circle", "polygon"):
+            if isinstance(spec, dict) and spec.get("type") in ("circle", "polygon") and _drawable(spec):
                 areas.append({"area": spec, "db_user": row.db_user, "case_number": row.case_number,
                               "function_name": row.function_name, "logged_at": row.logged_at,
                               "outcome": row.outcome})
     return areas
 
 
-def concentration_map(log: Any, sensitive_places: Any = None, tiles: str | None = None,
-                      center: tuple[float, float] | None = None) -> folium.Map:
+def concentration_map(log: Any, sensitive_places: Any = None, context: MapContext | None = None) -> folium.Map:
     """Where canvasses and area searches were run: each area drawn faint, so where they pile up the map is
     dark (a heat map that needs no extra script offline), with the registered sensitive places."""
     areas = query_areas(log)
     points = [(a["area"]["lat"], a["area"]["lon"]) for a in areas if a["area"]["type"] == "circle"]
-    if center is None:
-        center = ((sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
-                  if points else (33.795, -118.165))
-    fmap = base_map(center, zoom=12, tiles=tiles)
+    center = ((sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+              if points else None)
+    fmap = base_map(center, zoom=12, context=context)
     layer = folium.FeatureGroup(name="areas searched", show=True)
     for item in areas:
         spec = item["area"]
         label = (f"{item['function_name']} by {item['db_user']}, case {item['case_number']}, "
-                 f"{item['logged_at']:%Y-%m-%d %H:%M} UTC ({item['outcome']})")
+                 f"{item['logged_at']:%Y-%m-%d %H:%M %z} ({item['outcome']})")
         style = {"color": "#c62828", "weight": 1, "fill": True, "fill_color": "#c62828", "fill_opacity": 0.12}
         if spec["type"] == "circle":
             folium.Circle((spec["lat"], spec["lon"]), radius=float(spec["radius_m"]), tooltip=label, **style).add_to(layer)

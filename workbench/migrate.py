@@ -15,7 +15,19 @@ from . import training
 from .errors import DatabaseUnavailable, MigrationError
 from .policy import Profile
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+def _sql_dir() -> Path:
+    """sql/ of the checkout, or the copy an installed wheel carries as the workbench.sql package data."""
+    checkout = Path(__file__).resolve().parent.parent / "sql"
+    if (checkout / "R__10_core.sql").is_file():
+        return checkout
+    installed = Path(__file__).resolve().parent / "sql"
+    if (installed / "R__10_core.sql").is_file():
+        return installed
+    raise MigrationError(f"the workbench's SQL files are neither in {checkout} nor in {installed}: reinstall the package")
+
+
+SQL_DIR = _sql_dir()
 _VERSIONED = re.compile(r"^V(\d{3})__[a-z0-9_]+\.sql$")
 _REPEATABLE = re.compile(r"^R__[a-z0-9_]+\.sql$")
 

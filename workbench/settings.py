@@ -12,6 +12,14 @@ from .errors import ConfigurationError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _default_home() -> str:
+    """Inside the checkout when run from one; otherwise the user's data folder (XDG), never the install folder."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "workbench").is_dir():
+        return str(PROJECT_ROOT / ".workbench")
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return str(data / "alpr-workbench")
+
+
 def _port(value: str) -> int:
     port = int(value)
     if not 1024 <= port <= 65535:
@@ -51,7 +59,8 @@ OPTIONS: tuple[Option, ...] = (
            "Unset: the workbench's private cluster."),
     Option("admin_dsn", None, "Connection string with rights to migrate and load data on an existing server "
            "(unset with the private cluster: its superuser is used)."),
-    Option("home", str(PROJECT_ROOT / ".workbench"), "Folder of the private cluster, its state and uploads.", _path),
+    Option("home", _default_home(), "Folder of the private cluster, its state, uploads, exports, reports and audit "
+           "checkpoints (default: .workbench in a checkout, else the user's data folder).", _path),
     Option("pg_port", "55432", "Loopback port of the private cluster.", _port),
     Option("database", "alpr_workbench", "Database name."),
     Option("policy", "lapd", "Agency policy profile: lapd, long_beach, livermore, manhattan_beach, downey."),
@@ -64,8 +73,8 @@ OPTIONS: tuple[Option, ...] = (
            "Plate recognizer, an EasyOCR custom network (.pth, .yaml, .py) (default: the one shipped).", _path),
     Option("detector_image_size", "960", "Image size the plate detector runs at (pixels, multiple of 32).",
            _positive_float),
-    Option("upload_dir", str(PROJECT_ROOT / ".workbench" / "uploads"),
-           "Footage is only read from inside this folder.", _path),
+    Option("upload_dir", None, "Footage is only read from inside this folder (default: uploads under the home).",
+           _path),
     Option("frames_per_second", "5", "Frames sampled per second of video.", _positive_float),
 )
 
@@ -121,4 +130,6 @@ def load_settings(overrides: Mapping[str, object] | None = None, environ: Mappin
             values[option.key] = option.parse(str(raw)) if isinstance(raw, str) else raw
         except ValueError as exc:
             raise ConfigurationError(f"setting {option.key} ({option.env}) = {raw!r} is invalid: {exc}") from exc
+    if values["upload_dir"] is None:  # follows WORKBENCH_HOME unless set on its own
+        values["upload_dir"] = Path(values["home"]) / "uploads"
     return Settings(values)

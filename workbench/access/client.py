@@ -22,6 +22,15 @@ class Workbench(SupervisorCalls, AdministratorCalls, TrainingCalls):
     """One person's connection: every call runs as their own database login, and the database refuses
     (and audits) whatever that login's role may not do."""
 
+    @property
+    def map_context(self):
+        """Tiles, the agency's centre and offline layers shared by every map of this connection."""
+        if getattr(self, "_map_context", None) is None:
+            from ..maps import map_context
+
+            self._map_context = map_context(self)
+        return self._map_context
+
     def purposes(self) -> dict[str, str]:
         return {key: value["label"] for key, value in self.policy["purposes"]["authorized"].items()}
 

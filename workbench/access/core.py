@@ -13,6 +13,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg2
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -127,7 +128,8 @@ class Core:
                 rows = connection.execute(statement(name), {k: clean_text(v) for k, v in params.items()}).fetchall()
                 connection.commit()
             return rows
-        except (OperationalError, InterfaceError) as exc:
+        except (OperationalError, InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            # psycopg2's own: a pooled connection whose reset fails on return, after the call (its commit) ran
             self._lost(name, exc, sent)
         except DBAPIError as exc:
             if exc.connection_invalidated:
@@ -206,5 +208,15 @@ class Core:
         self.engine.dispose()
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {clean_text(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return clean_text(value)
+
+
 def as_json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str)
+    """JSON for a jsonb parameter; NUL characters (which jsonb cannot hold) become U+FFFD, so the database still
+    receives the text, refuses what is malformed with its reason, and audits it."""
+    return None if value is None else json.dumps(_without_nul(value), default=str)

@@ -87,9 +87,13 @@ def _whole(value: Any, name: str, allowed: range) -> int:
     return value
 
 
-def _codes(values: list[str] | None) -> list[str] | None:
+def _codes(values: list[str] | None, upper: bool) -> list[str] | None:
     """State and source codes as the store keeps them (states upper case, sources lower case)."""
-    return None if values is None else [str(value).strip() for value in values]
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    return [str(value).strip().upper() if upper else str(value).strip().lower() for value in values]
 
 
 class CaseAccess:
@@ -152,18 +156,18 @@ class CaseAccess:
                       color: str | None = None) -> PlateSearchResult:
         """Partial-plate search: ``?`` one unknown, ``*`` any run, ``[8B]`` one of; ranked by distance."""
         notes: list[str] = []
-        filters = {key: value for key, value in {"cameras": cameras, "states": _codes(states), "sources": _codes(sources),
+        filters = {key: value for key, value in {"cameras": cameras, "states": _codes(states, True), "sources": _codes(sources, False),
                                                   "make": make, "color": color}.items() if value is not None}
         params = {"pattern": pattern, "start": self._when(start, notes), "end": self._when(end, notes),
                   "lookalike": _flag(lookalike, "lookalike"), "max_mistakes": _whole(max_mistakes, "mistakes", range(3)),
-                  "area": as_json(_finite_or_text(area)), "filters": json.dumps(filters)}
+                  "area": as_json(_finite_or_text(area)), "filters": as_json(filters)}
         delivery = self._run("search_plates", **params)
         reads = self._frame(delivery.payload)
         # Which characters the match took as look-alikes or mistakes (same-length matches), for the analyst.
         parsed = parse_pattern(pattern)
         reads["assumed"] = [", ".join(assumed_characters(parsed, plate)) for plate in reads["plate"]]
         return PlateSearchResult("search_plates", reads, delivery.audit_id, delivery.result_id, params,
-                                 notes + delivery.warnings, delivery.capped)
+                                 notes + delivery.warnings, delivery.capped, map_context=self.workbench.map_context)
 
     def plate_history(self, plate: str, start: datetime, end: datetime, *, lookalike: bool = False) -> SightingsResult:
         """Every sighting of a plate (or its look-alike family) in a window, in time order."""
@@ -172,7 +176,7 @@ class CaseAccess:
                   "lookalike": _flag(lookalike, "lookalike")}
         delivery = self._run("plate_history", **params)
         return SightingsResult("plate_history", self._frame(delivery.payload), delivery.audit_id, delivery.result_id,
-                               params, notes + delivery.warnings, delivery.capped, plate=plate.upper())
+                               params, notes + delivery.warnings, delivery.capped, plate=plate.upper(), map_context=self.workbench.map_context)
 
     def canvass(self, scenes: list[Scene], min_scenes: int | None = None, **filters: Any) -> CanvassResult:
         """Reads near each scene in its window, and the vehicles seen at ``min_scenes`` or more of them."""
@@ -182,7 +186,7 @@ class CaseAccess:
         min_scenes = min_scenes if min_scenes is not None else (2 if len(scenes) > 1 else 1)
         for key in ("states", "sources"):
             if key in filters:
-                filters[key] = _codes(filters[key])
+                filters[key] = _codes(filters[key], key == "states")
         scene_json = [dict(scene.to_json(), **{"from": self._when(scene.start, notes), "to": self._when(scene.end, notes)})
                       for scene in scenes]
         params = {"scenes": json.dumps(_finite_or_text(scene_json)), "min_scenes": _whole(min_scenes, "min_scenes", range(1, 101)),
@@ -191,7 +195,7 @@ class CaseAccess:
         common = pd.DataFrame(delivery.payload["common"], columns=["plate", "scene_count", "scenes", "reads"])
         return CanvassResult("canvass", self._frame(delivery.payload["reads"]), delivery.audit_id, delivery.result_id,
                              params, notes + delivery.warnings, delivery.capped,
-                             scenes=list(scenes), common=common)
+                             scenes=list(scenes), common=common, map_context=self.workbench.map_context)
 
     def hits(self, start: datetime, end: datetime) -> HitsResult:
         """Hot-list hits on reads in a window; each is to be verified through CLETS/NCIC and its image first."""
@@ -203,7 +207,7 @@ class CaseAccess:
             if column not in reads:
                 reads[column] = None
         return HitsResult("hits", reads, delivery.audit_id, delivery.result_id, params, notes + delivery.warnings,
-                          delivery.capped)
+                          delivery.capped, map_context=self.workbench.map_context)
 
     def verify_hit(self, hit_id: int, confirmed: bool, note: str) -> Recorded:
         """Record a person's check of a hit (image compared, CLETS/NCIC queried) and its outcome."""
@@ -319,7 +323,7 @@ class CaseAccess:
         frame = self._frame(delivery.payload)
         plate = str(frame["plate"].iloc[0]) if len(frame) else ""
         return SightingsResult("search_deleted", frame, delivery.audit_id, delivery.result_id,
-                               {"approval_id": int(approval_id)}, delivery.warnings, delivery.capped, plate=plate)
+                               {"approval_id": int(approval_id)}, delivery.warnings, delivery.capped, plate=plate, map_context=self.workbench.map_context)
 
     def read_image(self, read_id: int) -> bytes:
         """The plate image of a read (an audited call of its own)."""

@@ -63,6 +63,7 @@ class ReadsResult:
     warnings: list[str] = field(default_factory=list)
     # Set when the profile's row limit cut the answer: {"shown", "total", "order", "narrow"}.
     capped: dict[str, Any] | None = None
+    map_context: Any = None  # the connection's tiles, agency centre and offline layers (maps.MapContext)
 
     def __len__(self) -> int:
         return len(self.reads)

@@ -109,17 +109,23 @@ def _prepare_crops(argv: list[str]) -> int:
     from .dataset import load_labelled_photos, training_crops
 
     parser = argparse.ArgumentParser(prog="workbench recognize prepare-crops", usage=USAGE)
-    parser.add_argument("dataset", type=Path, help="folder of labelled photos (a .txt beside each)")
+    parser.add_argument("dataset", type=Path, nargs="+",
+                        help="folders of labelled photos or plate crops (a .txt beside each)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--true-boxes", action="store_true",
                         help="cut around the labelled boxes instead of the detector's (as the pipeline does)")
     args = parser.parse_args(argv)
-    photos = load_labelled_photos(args.dataset)
+    photos = [photo for folder in args.dataset for photo in load_labelled_photos(folder)]
     if not photos:
-        raise FootageError(f"no labelled photos in {args.dataset}")
+        raise FootageError(f"no labelled photos in {', '.join(map(str, args.dataset))}")
+    # Crops that are the plate itself have no detector to run: their labelled box is the image.
+    crops = [p for p in photos if p.whole_image]
+    photos = [p for p in photos if not p.whole_image]
+    crop_train = training_crops([p for p in crops if p.split == "train"])
+    crop_val = training_crops([p for p in crops if p.split == "val"])
     train = [p for p in photos if p.split == "train"]
     val = [p for p in photos if p.split == "val"]
-    if args.true_boxes:
+    if args.true_boxes or not photos:
         train_crops, val_crops = training_crops(train), training_crops(val)
     else:
         from .evaluate import detector_cut_boxes
@@ -130,10 +136,11 @@ def _prepare_crops(argv: list[str]) -> int:
         train_crops = [crop for size in (PHOTO_IMAGE_SIZE, recognizer.image_size)
                        for crop in training_crops(train, cut_boxes=detector_cut_boxes(train, recognizer, size))]
         val_crops = training_crops(val, cut_boxes=detector_cut_boxes(val, recognizer, PHOTO_IMAGE_SIZE))
+    train_crops, val_crops = train_crops + crop_train, val_crops + crop_val
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(pickle.dumps((train_crops, val_crops)))
-    print(f"{len(train_crops)} training crops ({len(train)} photos) and {len(val_crops)} validation crops "
-          f"-> {args.out} (keep it out of the repository)")
+    print(f"{len(train_crops)} training crops ({len(train)} photos, {len(crop_train)} plate crops) and "
+          f"{len(val_crops)} validation crops -> {args.out} (keep it out of the repository)")
     return 0
 
 

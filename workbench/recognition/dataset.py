@@ -11,9 +11,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .synth import fold_us
+from .text import fold_us
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+REGIONS = ("us", "eu", "br")
+# plates-crops' README: the same photo twice; each pair is kept in one half of the split.
+NEAR_DUPLICATES = {"tx1573": "tx1030", "sd1068": "sd300", "nj348": "nj104", "ky1249": "ky319", "me847": "me203"}
 
 
 @dataclass(frozen=True)
@@ -21,14 +24,26 @@ class LabelledPhoto:
     path: Path
     box: tuple[int, int, int, int]  # x, y, width, height of the plate, pixels, top-left origin
     text: str
-    region: str  # "us" or "eu" (the folder it came from), or "" when unknown
+    region: str  # "us", "eu" or "br" (the folder it came from), or "" when unknown
     condition: str = ""  # optional fourth label column: night, angle, distance...
 
     @property
     def split(self) -> str:
-        """'train' or 'val', fixed by the file name so every tool agrees."""
-        digest = hashlib.sha1(self.path.name.encode()).digest()
+        """'train' or 'val', fixed by the file name so every tool agrees; the two photos of a near-duplicate
+        pair (the same photo twice, NEAR_DUPLICATES) always fall in the same half."""
+        name = self.path.name
+        stem = self.path.stem.lower()
+        if stem in NEAR_DUPLICATES:
+            name = NEAR_DUPLICATES[stem] + self.path.suffix
+        digest = hashlib.sha1(name.encode()).digest()
         return "train" if digest[0] % 2 == 0 else "val"
+
+    @property
+    def whole_image(self) -> bool:
+        """A crop that is the plate itself (plates-crops), not a photo with the plate in it."""
+        x, y, w, h = self.box
+        image = cv2.imread(str(self.path), cv2.IMREAD_UNCHANGED)
+        return image is not None and x <= 1 and y <= 1 and w >= image.shape[1] - 2 and h >= image.shape[0] - 2
 
     @property
     def label(self) -> str:
@@ -37,7 +52,7 @@ class LabelledPhoto:
 
 
 def load_labelled_photos(folder: Path) -> list[LabelledPhoto]:
-    """Every labelled photo under ``folder``; the sub-folder name (us, eu) is the region."""
+    """Every labelled photo under ``folder``; the sub-folder name (us, eu, br) is the region."""
     photos = []
     for label_file in sorted(Path(folder).rglob("*.txt")):
         fields = label_file.read_text().strip().split("\t")
@@ -46,7 +61,7 @@ def load_labelled_photos(folder: Path) -> list[LabelledPhoto]:
         image = label_file.parent / fields[0]
         if image.suffix.lower() not in IMAGE_SUFFIXES or not image.is_file():
             continue
-        region = label_file.parent.name.lower() if label_file.parent.name.lower() in ("us", "eu") else ""
+        region = label_file.parent.name.lower() if label_file.parent.name.lower() in REGIONS else ""
         photos.append(LabelledPhoto(image, tuple(int(float(v)) for v in fields[1:5]), fields[5].upper(), region,
                                     fields[6] if len(fields) > 6 else ""))
     return photos

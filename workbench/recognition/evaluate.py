@@ -17,7 +17,7 @@ from ..errors import FootageError
 from .dataset import IMAGE_SUFFIXES, LabelledPhoto, load_labelled_photos, plate_crop
 from .ocr import PlateReader
 from .pipeline import Recognizer, crop_box, crop_rect
-from .train import edit_distance
+from .text import edit_distance
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:

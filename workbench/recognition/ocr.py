@@ -14,7 +14,7 @@ import numpy as np
 
 from ..settings import Settings, load_settings
 from . import models
-from .synth import fold_us
+from .text import fold_us
 
 ALLOWED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 US_MAX_LENGTH = 7  # standard US issues have at most 7 characters; measured to help on plates-dev US (MODEL_CARD)

@@ -19,7 +19,7 @@ from .gps import GpsTrack, find_sidecar, read_sidecar
 from .ocr import PlateReader
 from .results import CameraPlacement, FootageReads
 from .sources import FootageInfo, frames, probe, resolve_upload, sample_count
-from .train import edit_distance
+from .text import edit_distance
 from .voting import vote
 
 TRACKER = Path(__file__).resolve().parent / "bytetrack_sampled.yaml"

@@ -149,6 +149,8 @@ def _header_pixels(path: Path) -> tuple[int, int] | None:
     try:
         with Image.open(path) as image:
             return image.size
+    except Image.DecompressionBombError as exc:  # Pillow's own refusal of a huge header: say how huge
+        raise FootageError(f"{path.name}: {exc}; images larger than 8K (7680x4320) are refused") from None
     except (UnidentifiedImageError, OSError):
         return None
 

@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .text import fold_us
+
 CHARACTERS = string.digits + string.ascii_uppercase
 LETTERS = string.ascii_uppercase
 STATES = ["CALIFORNIA", "NEVADA", "ARIZONA", "OREGON", "TEXAS", "FLORIDA", "NEW YORK", "ILLINOIS", "WASHINGTON",
@@ -240,11 +242,6 @@ def degrade(rng: np.random.Generator, plate_rgb: np.ndarray, margin: float = 0.1
     quality = int(rng.integers(20, 95))
     ok, encoded = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE) if ok else noisy
-
-
-def fold_us(text: str) -> str:
-    """US plates have no letter O (it is the digit 0): fold it, in labels and in readings."""
-    return text.replace("O", "0")
 
 
 def synthetic_sample(rng: np.random.Generator, fonts: list[Path], eu_share: float = 0.3) -> Sample:

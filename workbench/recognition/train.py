@@ -27,6 +27,7 @@ import numpy as np
 
 from .dataset import cut_box
 from .synth import CHARACTERS, find_fonts, synthetic_sample
+from .text import edit_distance
 
 NETWORK_NAME = "plate_recognizer"
 IMG_H = 64
@@ -181,16 +182,6 @@ def evaluate(model, crops: list, device: str) -> dict[str, float]:
                 near += edit_distance(text, label) <= 1
     model.train()
     return {"exact": exact / len(crops), "within_one": near / len(crops), "plates": len(crops)}
-
-
-def edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def train(out_dir: Path, *, base_weights: Path | None, real_train: list, real_val: list, minutes: float,

@@ -130,7 +130,7 @@ class AuditReview(w.VBox):
                 with self.charts:
                     review_charts(log)
                     plt.show()
-                self.map_box.children = [map_widget(concentration_map(log, self.workbench.sensitive_places()))]
+                self.map_box.children = [map_widget(concentration_map(log, self.workbench.sensitive_places(), self.workbench.map_context))]
             else:
                 self.table.show(log)
             self.refresh_queue()

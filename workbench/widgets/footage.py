@@ -16,7 +16,6 @@ from ..errors import FootageError, WorkbenchError
 from ..recognition.results import CameraPlacement
 from ..recognition.review import Review
 from ..recognition.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
-from ..settings import load_settings
 from ._common import Status, running, table_html
 from .gate import AccessGate
 
@@ -58,7 +57,7 @@ class FootageReview(w.VBox):
     def __init__(self, gate: AccessGate, file: str | None = None, lat: float = 33.7701, lon: float = -118.1937,
                  start: str = "", heading: float | None = None, clock_offset_s: float = 0.0) -> None:
         self.gate = gate
-        self.settings = load_settings()
+        self.settings = gate.workbench.settings  # the connection's own, passed down
         self.reads = None
         self.saved = None
         self._cancel = threading.Event()

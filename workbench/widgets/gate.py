@@ -50,6 +50,10 @@ class AccessGate(w.VBox):
     # Not named ``open``: that is ipywidgets' own method that creates the widget in the browser.
     def open_case(self) -> CaseAccess | None:
         """Open the case (the button does this); a refusal shows here, already audited."""
+        # A new attempt closes the case open before it: the gate shows one state only, never a refusal over
+        # the previous case's banner.
+        self.access = None
+        self.banner.value = '<div class="workbench-no-case" style="color:#555;padding:4px 0">No case open.</div>'
         with running(self.status, self.open_button, "checking case, purpose, training and account..."):
             self.access = self.workbench.open_case(self.case_number.value.strip(), self.purpose.value or "",
                                                    self.justification.value)
