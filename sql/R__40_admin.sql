@@ -90,8 +90,9 @@ BEGIN
     IF p_login !~ '^[a-z][a-z0-9_]{2,62}$' THEN
         RETURN alpr.admin_result('admin_create_user', params, false, 'a login is 3-63 lowercase letters, digits or _');
     END IF;
-    IF p_role NOT IN ('data_user', 'administrator', 'supervisor', 'trainer') THEN
-        RETURN alpr.admin_result('admin_create_user', params, false, 'role must be data_user, administrator, supervisor or trainer');
+    IF p_role IS NULL OR p_role NOT IN ('data_user', 'administrator', 'supervisor', 'trainer', 'feeder') THEN
+        RETURN alpr.admin_result('admin_create_user', params, false,
+                                 'role must be data_user, administrator, supervisor, trainer or feeder');
     END IF;
     IF EXISTS (SELECT 1 FROM alpr.users WHERE login = p_login) THEN
         RETURN alpr.admin_result('admin_create_user', params, false, format('user %s already exists', p_login));
@@ -103,7 +104,8 @@ BEGIN
         EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', p_login, p_password);
     END IF;
     group_role := CASE p_role WHEN 'data_user' THEN 'workbench_user' WHEN 'administrator' THEN 'workbench_administrator'
-                              WHEN 'supervisor' THEN 'workbench_supervisor' ELSE 'workbench_trainer' END;
+                              WHEN 'supervisor' THEN 'workbench_supervisor' WHEN 'feeder' THEN 'workbench_feeder'
+                              ELSE 'workbench_trainer' END;
     EXECUTE format('GRANT %I TO %I', group_role, p_login);
     -- CONNECT to this database only, login by login (no group holds it, so no other database is reachable).
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), p_login);

@@ -4,18 +4,18 @@
 -- go. Images go with their reads. One transaction: an interrupted run changes nothing; a rerun is safe.
 SET LOCAL ROLE alpr_owner;
 
-CREATE OR REPLACE FUNCTION api.retention_run(p_dry_run boolean DEFAULT true)
+-- The run itself, for an administrator's call (api.retention_run) and the schedule (alpr.scheduled_retention).
+CREATE OR REPLACE FUNCTION alpr.retention_run_core(p_dry_run boolean, p_params jsonb)
 RETURNS api.call_result
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql
 SET lock_timeout = '5s'  -- a partition drop must not hold every reader behind it for longer
 AS $$
 DECLARE
-    gate record;
     retention jsonb := alpr.policy() -> 'retention';
     as_of timestamptz := now();
     logical_cutoff timestamptz;
     purge_cutoff timestamptz;
-    params jsonb := jsonb_build_object('dry_run', p_dry_run);
+    params jsonb := p_params;
     part record;
     held_in_part boolean;
     dropped text[] := '{}';
@@ -27,8 +27,6 @@ DECLARE
     counted bigint;
     report jsonb;
 BEGIN
-    gate := alpr.role_check(ARRAY['administrator'], 'retention_run', params);
-    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
     -- One run at a time; a second waits rather than interleaving. The lock is a row only the owner can
     -- reach (an advisory lock's key could be taken by any login to stall the run).
     PERFORM 1 FROM alpr.job_locks WHERE job = 'retention_run' FOR UPDATE;
@@ -57,6 +55,7 @@ BEGIN
         IF NOT p_dry_run THEN
             EXECUTE format('DELETE FROM alpr.hits h USING alpr.%I r WHERE h.read_id = r.read_id', part.name);
             EXECUTE format('INSERT INTO gone_images SELECT plate_image_id FROM alpr.%I WHERE plate_image_id IS NOT NULL', part.name);
+            EXECUTE format('DELETE FROM alpr.read_keys k USING alpr.%I r WHERE k.read_id = r.read_id', part.name);
             EXECUTE format('ALTER TABLE alpr.reads DETACH PARTITION alpr.%I', part.name);
             EXECUTE format('DROP TABLE alpr.%I', part.name);
         END IF;
@@ -75,6 +74,7 @@ BEGIN
             WHERE r.read_at < purge_cutoff AND NOT EXISTS (SELECT 1 FROM held WHERE held.read_id = r.read_id)
             RETURNING r.read_id, r.plate_image_id),
         unhit AS (DELETE FROM alpr.hits h USING gone WHERE h.read_id = gone.read_id RETURNING 1),
+        unkeyed AS (DELETE FROM alpr.read_keys k USING gone WHERE k.read_id = gone.read_id RETURNING 1),
         images AS (INSERT INTO gone_images SELECT plate_image_id FROM gone WHERE plate_image_id IS NOT NULL RETURNING 1)
         SELECT count(*) INTO deleted_rows FROM gone;
     END IF;
@@ -115,5 +115,29 @@ EXCEPTION WHEN lock_not_available THEN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION api.retention_run(p_dry_run boolean DEFAULT true)
+RETURNS api.call_result
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    gate record;
+    params jsonb := jsonb_build_object('dry_run', p_dry_run);
+BEGIN
+    gate := alpr.role_check(ARRAY['administrator'], 'retention_run', params);
+    IF (gate.refusal).outcome IS NOT NULL THEN RETURN gate.refusal; END IF;
+    RETURN alpr.retention_run_core(coalesce(p_dry_run, true), params);
+END
+$$;
+
+-- pg_cron's run (the profile's schedule.retention): audited as retention_run with scheduled = true.
+CREATE OR REPLACE FUNCTION alpr.scheduled_retention() RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    outcome api.call_result := alpr.retention_run_core(false, jsonb_build_object('dry_run', false, 'scheduled', true));
+BEGIN
+    RETURN coalesce(outcome.reason_code, 'done');
+END
+$$;
+
+REVOKE ALL ON FUNCTION alpr.retention_run_core(boolean, jsonb), alpr.scheduled_retention() FROM PUBLIC;
 REVOKE ALL ON FUNCTION api.retention_run(boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.retention_run(boolean) TO workbench_administrator;

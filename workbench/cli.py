@@ -39,7 +39,8 @@ def _migrate(args: argparse.Namespace) -> int:
 
     problem = install_watch(url, settings.home)
     print(f"the watch is not scheduled: {problem}" if problem else
-          "the watch runs every minute (pg_cron): audit chain, session limits, server-log intake, checkpoints")
+          "scheduled (pg_cron): the watch every minute (audit chain, session limits, server-log intake, "
+          "checkpoints); retention, hot-list matching and the transfer check at the profile's times")
     return 0
 
 
@@ -144,7 +145,11 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _server_limits(settings) -> list[tuple[str, bool, str]]:
-    """What the database enforces, as the doctor reports it: limits per role, the watch, the second record."""
+    """What the database enforces, as the doctor reports it: limits per role, the watch, the second record,
+    the scheduled work and the sources past their transfer interval."""
+    from .ingest.cli import doctor_checks
+    from .schedule import scheduled_jobs
+
     connection = migrate.connect_raw(db.admin_url(settings))
     try:
         with connection, connection.cursor() as cursor:
@@ -152,6 +157,7 @@ def _server_limits(settings) -> list[tuple[str, bool, str]]:
             row = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
     finally:
         connection.close()
+    jobs = scheduled_jobs(db.admin_url(settings))
     limits = row["limits"] or {}
     described = "; ".join(f"{role}: statement {limits.get('statement_timeout', {}).get(role)}, lock "
                           f"{limits.get('lock_timeout', {}).get(role)}, idle in transaction "
@@ -172,6 +178,9 @@ def _server_limits(settings) -> list[tuple[str, bool, str]]:
          "auth_delay in shared_preload_libraries (the private cluster sets it)"),
         (f"audit chain linked up to {row['pending']} pending record(s)", row["pending"] < 1000,
          "the watch links them every few seconds; is pg_cron running?"),
+        (f"scheduled work (pg_cron): {'; '.join(f'{job} at {when}' for job, when, _ in jobs) or 'none'}", len(jobs) >= 4,
+         "workbench db migrate (the profile's [schedule]: retention, hot-list matching, transfer check)"),
+        *doctor_checks(row["transfers"] or {}),
     ]
 
 
@@ -262,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--user", required=True, help="your supervisor login (password: WORKBENCH_PASSWORD or prompt)")
     verify.add_argument("--checkpoint", default="latest", help="a checkpoint file, or latest (default)")
     verify.set_defaults(func=_audit_verify)
+    from .ingest.cli import add_commands as add_import_commands
+
+    add_import_commands(commands)
     commands.add_parser("recognize", help="plates in footage (no database), evaluate, train; "
                         "`workbench recognize --help`")
     commands.add_parser("doctor", help="what is missing and how to fix it").set_defaults(func=_doctor)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigurationError
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
-ROLES = ("data_user", "administrator", "supervisor", "trainer")
+ROLES = ("data_user", "administrator", "supervisor", "trainer", "feeder")
 AGENCY_TYPES = ("law_enforcement", "prosecutorial")
 
 # (dotted path, expected type): the fields the database functions rely on.
@@ -54,6 +54,12 @@ REQUIRED_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("access.limits.lockout_window_minutes", int),
     ("schedule.watch_every_seconds", int),
     ("schedule.checkpoint_every_minutes", int),
+    ("schedule.retention", str),
+    ("schedule.hotlist_matching", str),
+    ("schedule.hotlist_match_days", int),
+    ("schedule.transfer_check", str),
+    ("transfers.max_days_between", int),
+    ("transfers.max_clock_skew_minutes", int),
     ("training.course", str),
     ("training.validity_days", int),
     ("training.reorientation_after_days", int),
@@ -83,6 +89,7 @@ REQUIRED_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("deleted_data.qualifying_categories", list),
 )
 
+_CRON = re.compile(r"^\s*[0-9*/,\-]+(\s+[0-9*/,\-A-Za-z]+){4}\s*$")
 _INTERVAL = re.compile(r"^\s*(\d+\s+(years?|months?|days?|hours?|minutes?)\s*)+$")
 
 
@@ -196,6 +203,15 @@ def validate(data: dict[str, Any], source: str) -> None:
     if data["search"]["max_plates_without_area"] > data["search"]["max_plates_without_approval"]:
         raise ConfigurationError(f"profile {source}: field `search.max_plates_without_area` is above "
                                  "`search.max_plates_without_approval`")
+    for job in ("retention", "hotlist_matching", "transfer_check"):
+        if not _CRON.match(data["schedule"][job]):
+            raise ConfigurationError(f"profile {source}: field `schedule.{job}` = {data['schedule'][job]!r} is not a "
+                                     "cron line of five fields like '15 3 * * *'")
+    polygon = data["agency"].get("jurisdiction_polygon")
+    if polygon is not None and (not isinstance(polygon, list) or len(polygon) < 3 or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(v, int | float) for v in p) for p in polygon)):
+        raise ConfigurationError(f"profile {source}: field `agency.jurisdiction_polygon` must be at least three "
+                                 "[lon, lat] corners")
     bbox = data["agency"]["jurisdiction_bbox"]
     if len(bbox) != 4 or not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
         raise ConfigurationError(f"profile {source}: field `agency.jurisdiction_bbox` must be "

@@ -169,3 +169,30 @@ SELECT * FROM api.training_overview()
 
 -- name: usage_report
 SELECT * FROM api.usage_report(CAST(:start AS timestamptz), CAST(:end AS timestamptz), :public, :include_plates)
+
+-- name: register_source
+SELECT * FROM api.register_source(:name, :kind, :cameras_registered)
+
+-- name: set_source_token
+SELECT * FROM api.set_source_token(:name, :token_sha256)
+
+-- name: register_camera
+SELECT * FROM api.register_camera(:source, :camera_id, :name, :lat, :lon, CAST(:heading_deg AS real))
+
+-- name: begin_import
+SELECT * FROM api.begin_import(:source, :format, :file_name, :file_sha256)
+
+-- name: finish_import
+SELECT * FROM api.finish_import(CAST(:import_id AS uuid))
+
+-- name: abandon_import
+SELECT * FROM api.abandon_import(CAST(:import_id AS uuid), :reason)
+
+-- name: feed_reads
+SELECT * FROM api.feed_reads(:token_sha256, :format, CAST(:rows AS jsonb))
+
+-- name: import_rejects
+SELECT * FROM api.import_rejects(CAST(:import_id AS uuid), :limit)
+
+-- name: transfer_status
+SELECT * FROM api.transfer_status()

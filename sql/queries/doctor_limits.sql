@@ -12,4 +12,5 @@ SELECT alpr.policy() -> 'access' -> 'limits' AS limits,
         WHERE r.rolconfig::text LIKE '%idle_in_transaction_session_timeout%') AS logins_limited,
        (SELECT count(*) FROM alpr.audit_log a WHERE NOT EXISTS (SELECT 1 FROM alpr.audit_chain c WHERE c.audit_id = a.audit_id)
           AND a.logged_at > now() - interval '1 day') AS pending,
-       (SELECT checkpoint_dir IS NOT NULL FROM alpr.deployment) AS watch
+       (SELECT checkpoint_dir IS NOT NULL FROM alpr.deployment) AS watch,
+       alpr.transfer_overview() AS transfers

@@ -4,6 +4,7 @@ from .administrator import HotlistImport, HotlistMatch
 from .client import Workbench, connect
 from .core import Delivery, Recorded
 from .data_user import ApprovalRequest, CaseAccess, ExportRecord, LegalHoldRequest
+from .imports import ImportReport, TransferStatus
 from .results import (
     AccessGrant,
     CanvassResult,
@@ -18,5 +19,5 @@ from .results import (
 from .trainer import QuizAttempt, QuizOutcome
 
 __all__ = ["AccessGrant", "ApprovalRequest", "CanvassResult", "CaseAccess", "ChainCheck", "Delivery", "ExportRecord",
-           "HitsResult", "HotlistImport", "HotlistMatch", "IngestResult", "LegalHoldRequest", "PlateSearchResult",
-           "QuizAttempt", "QuizOutcome", "ReadsResult", "Recorded", "Scene", "SightingsResult", "Workbench", "connect"]
+           "HitsResult", "HotlistImport", "HotlistMatch", "ImportReport", "IngestResult", "LegalHoldRequest", "PlateSearchResult",
+           "QuizAttempt", "QuizOutcome", "ReadsResult", "Recorded", "Scene", "SightingsResult", "TransferStatus", "Workbench", "connect"]

@@ -13,12 +13,13 @@ from ..settings import Settings, load_settings
 from .administrator import AdministratorCalls
 from .core import client_info, raise_for
 from .data_user import CaseAccess
+from .imports import ImportCalls
 from .results import AccessGrant
 from .supervisor import SupervisorCalls
 from .trainer import TrainingCalls
 
 
-class Workbench(SupervisorCalls, AdministratorCalls, TrainingCalls):
+class Workbench(SupervisorCalls, AdministratorCalls, TrainingCalls, ImportCalls):
     """One person's connection: every call runs as their own database login, and the database refuses
     (and audits) whatever that login's role may not do."""
 

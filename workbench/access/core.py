@@ -59,6 +59,10 @@ REASON_ERRORS: dict[str, type[AccessDenied]] = {
     "invalid_verification": InvalidQuery, "unknown_hit": InvalidQuery, "refused": InvalidQuery, "busy": InvalidQuery,
     "sharing_not_approved": NotAuthorized, "invalid_footage": FootageRefused,
     "approval_required": ApprovalRequired, "budget_reached": BudgetReached, "invalid_request": InvalidQuery,
+    "invalid_name": InvalidQuery, "invalid_kind": InvalidQuery, "conflict": InvalidQuery, "invalid_token": InvalidQuery,
+    "unknown_source": InvalidQuery, "invalid_camera": InvalidQuery, "outside_jurisdiction": InvalidArea,
+    "invalid_heading": InvalidQuery, "invalid_hash": InvalidQuery, "unknown_import": InvalidQuery,
+    "already_finished": InvalidQuery, "bad_token": NotAuthorized, "invalid_batch": InvalidQuery,
 }
 
 
