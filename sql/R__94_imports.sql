@@ -442,11 +442,11 @@ BEGIN
     RETURNING * INTO opened;
     DROP TABLE IF EXISTS pg_temp.feed_batch;
     CREATE TEMP TABLE feed_batch ON COMMIT DROP AS
-    SELECT line_no::int, plate_raw, read_at, lat, lon, camera_id, heading_deg, confidence, state, vehicle_make,
+    SELECT coalesce(line_no, 0)::int AS line_no, plate_raw, read_at, lat, lon, camera_id, heading_deg, confidence, state, vehicle_make,
            vehicle_color, vendor_read_id, decode(image_base64, 'base64') AS image, reject_reason, raw_row
-    FROM jsonb_to_recordset(p_rows) WITH ORDINALITY AS r(plate_raw text, read_at timestamptz, lat float8, lon float8,
+    FROM jsonb_to_recordset(p_rows) AS r(line_no bigint, plate_raw text, read_at timestamptz, lat float8, lon float8,
          camera_id text, heading_deg real, confidence real, state text, vehicle_make text, vehicle_color text,
-         vendor_read_id text, image_base64 text, reject_reason text, raw_row text, line_no bigint);
+         vendor_read_id text, image_base64 text, reject_reason text, raw_row text);
     counts := alpr.store_rows(opened, 'pg_temp.feed_batch'::regclass, false);
     RETURN alpr.import_answer('feed_reads', opened, src.name, counts);
 END

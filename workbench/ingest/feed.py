@@ -76,6 +76,7 @@ class FeedWriter:
         self.queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self.database_up = True
         self.committed_batches = 0
+        self._failures = 0
         self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
@@ -177,11 +178,21 @@ class FeedWriter:
                 log.error("spooled batch refused by the database, kept in refused.jsonl: %s", refused)
                 self.spool.refuse(entry, str(refused))
                 continue
-            except WorkbenchError:
+            except DatabaseUnavailable:
                 self.database_up = False
                 self._reset_client()
                 await asyncio.sleep(1.0)
                 continue
+            except WorkbenchError as failed:
+                # Reachable but the batch failed (a lock wait, say): a few tries, then kept aside, not lost.
+                self._failures += 1
+                if self._failures >= 5:
+                    log.error("spooled batch failed 5 times, kept in refused.jsonl: %s", failed)
+                    self.spool.refuse(entry, str(failed))
+                    self._failures = 0
+                await asyncio.sleep(0.5 * self._failures)
+                continue
+            self._failures = 0
             self.database_up = True
             self.spool.mark_replayed()
 
