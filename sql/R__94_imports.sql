@@ -201,25 +201,31 @@ DECLARE
     hit_count integer := 0;
     month record;
     target text;
+    -- Once per call, a parameter below: a call per row rebuilt the polygon for each read (200 µs a read).
+    area geometry := alpr.jurisdiction();
 BEGIN
     SELECT * INTO src FROM alpr.read_sources WHERE source_id = p_import.source_id;
+    PERFORM set_config('work_mem', '256MB', true);  -- a million keys sorted in memory, not spilled
     DROP TABLE IF EXISTS pg_temp.checked, pg_temp.fresh;
+    -- One pass: each row's plate normalized once, its camera looked up, its reason, its key.
     EXECUTE format($q$
         CREATE TEMP TABLE checked ON COMMIT DROP AS
-        SELECT s.*, alpr.normalize_plate(s.plate_raw) AS plate,
-               coalesce(s.lat, ST_Y(c.location::geometry)) AS use_lat, coalesce(s.lon, ST_X(c.location::geometry)) AS use_lon,
-               c.camera_id IS NULL AS new_camera,
+        SELECT s.line_no, s.plate_raw, s.read_at, s.camera_id, s.heading_deg, s.confidence, s.state, s.vehicle_make,
+               s.vehicle_color, s.vendor_read_id, s.image, s.lat, s.lon, s.raw_row, n.plate, coalesce(s.lat, ST_Y(c.location::geometry)) AS use_lat,
+               coalesce(s.lon, ST_X(c.location::geometry)) AS use_lon, c.camera_id IS NULL AS new_camera,
                alpr.read_rejection(s.reject_reason, s.plate_raw, s.read_at, coalesce(s.lat, ST_Y(c.location::geometry)),
                                    coalesce(s.lon, ST_X(c.location::geometry)), s.camera_id, c.camera_id IS NOT NULL,
                                    c.camera_id IS NOT NULL AND c.source_id IS DISTINCT FROM %s, %L, s.confidence,
                                    s.heading_deg, s.state, s.image, now() - %L::interval, now() + %L::interval,
-                                   alpr.jurisdiction()) AS reason,
+                                   $1) AS reason,
                md5(%s || '|' || coalesce('v:' || nullif(s.vendor_read_id, ''),
                    'c:' || coalesce(s.camera_id, '') || '|' || coalesce(to_char(s.read_at AT TIME ZONE 'UTC',
-                   'YYYY-MM-DD"T"HH24:MI:SS.US'), '') || '|' || alpr.normalize_plate(s.plate_raw)))::uuid AS read_key
-        FROM %s s LEFT JOIN alpr.cameras c ON c.camera_id = s.camera_id$q$,
-        src.source_id, src.cameras_registered, retention ->> 'purge_after', skew, src.source_id, p_rows);
+                   'YYYY-MM-DD"T"HH24:MI:SS.US'), '') || '|' || n.plate))::uuid AS read_key
+        FROM %s s CROSS JOIN LATERAL (SELECT alpr.normalize_plate(s.plate_raw) AS plate) n
+        LEFT JOIN alpr.cameras c ON c.camera_id = s.camera_id$q$,
+        src.source_id, src.cameras_registered, retention ->> 'purge_after', skew, src.source_id, p_rows) USING area;
 
+    -- Refused rows with the row as it came (what the reader kept of a row it could not read).
     INSERT INTO alpr.import_rejects (import_id, line_no, reason, row_data)
     SELECT p_import.import_id, line_no, reason,
            jsonb_strip_nulls(jsonb_build_object('plate', plate_raw, 'read_at', read_at, 'lat', lat, 'lon', lon,
@@ -238,17 +244,26 @@ BEGIN
         ON CONFLICT (camera_id) DO NOTHING;
     END IF;
 
-    -- A key seen before (this file, an earlier import, the feed) is a duplicate, never a second read.
-    CREATE TEMP TABLE fresh ON COMMIT DROP AS SELECT 0::bigint AS read_id, * FROM checked LIMIT 0;
+    -- A key seen before (this file, an earlier import, the feed) is a duplicate, never a second read. The sort
+    -- is of the keys alone (sorting whole rows spilled to disk), in key order so the index is written in order.
+    CREATE TEMP TABLE fresh ON COMMIT DROP AS
     WITH first_of_key AS (
-        SELECT DISTINCT ON (read_key) * FROM checked WHERE reason IS NULL ORDER BY read_key, line_no
+        SELECT DISTINCT ON (read_key) read_key, ctid AS row_at FROM checked WHERE reason IS NULL ORDER BY read_key, line_no
     ), keyed AS (
         INSERT INTO alpr.read_keys (source_id, read_key, read_id)
-        SELECT src.source_id, read_key, nextval('alpr.reads_read_id_seq') FROM first_of_key
+        SELECT src.source_id, read_key, nextval('alpr.reads_read_id_seq') FROM first_of_key ORDER BY read_key
         ON CONFLICT DO NOTHING
         RETURNING read_key, read_id
     )
-    INSERT INTO fresh SELECT k.read_id, f.* FROM keyed k JOIN first_of_key f USING (read_key);
+    SELECT k.read_id, c.read_at, c.plate_raw, c.plate, alpr.plate_skeleton(c.plate) AS skeleton, c.state,
+           ST_SetSRID(ST_MakePoint(c.use_lon, c.use_lat), 4326)::geography AS location, c.camera_id, c.confidence,
+           c.image, c.vehicle_make, c.vehicle_color, c.heading_deg, c.vendor_read_id
+    FROM keyed k JOIN first_of_key f USING (read_key) JOIN checked c ON c.ctid = f.row_at  -- line_no is a message's, not a read's
+    ORDER BY c.read_at;
+    IF p_bulk THEN  -- a file's months each read by the index (a feed's batch is small: scanned)
+        CREATE INDEX ON fresh (read_at);
+        ANALYZE fresh;  -- temporary tables have no statistics otherwise
+    END IF;
 
     -- Images by content: one row per sha256, shared by every read that carries the same bytes.
     INSERT INTO alpr.read_images (sha256, kind, media_type, width, height, content)
@@ -273,8 +288,7 @@ BEGIN
         EXECUTE format($q$
             INSERT INTO alpr.%I (read_id, read_at, plate_raw, plate, plate_skeleton, state, location, camera_id, source,
                                  confidence, plate_image_id, vehicle_make, vehicle_color, source_id, heading_deg, vendor_read_id)
-            SELECT f.read_id, f.read_at, f.plate_raw, f.plate, alpr.plate_skeleton(f.plate), f.state,
-                   ST_SetSRID(ST_MakePoint(f.use_lon, f.use_lat), 4326)::geography, f.camera_id, %L, f.confidence,
+            SELECT f.read_id, f.read_at, f.plate_raw, f.plate, f.skeleton, f.state, f.location, f.camera_id, %L, f.confidence,
                    i.image_id, f.vehicle_make, f.vehicle_color, %s, f.heading_deg, f.vendor_read_id
             FROM fresh f LEFT JOIN alpr.read_images i ON f.image IS NOT NULL AND i.sha256 = encode(sha256(f.image), 'hex')
             WHERE f.read_at >= %L AND f.read_at < %L$q$,
@@ -288,14 +302,14 @@ BEGIN
     END LOOP;
 
     INSERT INTO alpr.plates (plate, skeleton, plate_length, first_seen, last_seen)
-    SELECT plate, alpr.plate_skeleton(plate), length(plate), min(read_at), max(read_at) FROM fresh GROUP BY plate
+    SELECT plate, min(skeleton), length(plate), min(read_at), max(read_at) FROM fresh GROUP BY plate
     ON CONFLICT (plate) DO UPDATE SET first_seen = least(alpr.plates.first_seen, excluded.first_seen),
                                       last_seen = greatest(alpr.plates.last_seen, excluded.last_seen);
 
     -- Hot lists matched as the reads arrive: a hit is there for the next look (verify before action).
     INSERT INTO alpr.hits (read_id, read_at, entry_id, match_kind)
     SELECT f.read_id, f.read_at, e.entry_id, CASE WHEN f.plate = e.plate THEN 'exact' ELSE 'lookalike' END
-    FROM fresh f JOIN alpr.hotlist_entries e ON e.skeleton = alpr.plate_skeleton(f.plate)
+    FROM fresh f JOIN alpr.hotlist_entries e ON e.skeleton = f.skeleton
     WHERE alpr.entry_active(e, now()) AND (e.state IS NULL OR f.state IS NULL OR f.state = e.state)
     ON CONFLICT (read_id, entry_id) DO NOTHING;
     GET DIAGNOSTICS hit_count = ROW_COUNT;

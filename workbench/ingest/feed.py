@@ -1,7 +1,7 @@
 """The live feed: an HTTP receiver (Starlette under uvicorn) for OpenALPR / Rekor agent webhooks and Frigate
 events, each source authenticated by its own bearer token (the database keeps only its sha256).
 
-Requests are gathered for a few milliseconds and written as one batch per source through the audited
+Requests are gathered while a writer is busy (and a few milliseconds more) and written as one batch per source through the audited
 ``api.feed_reads``; a sender is answered once its batch is committed (200), or, when the database is away,
 once the batch is on the disk spool (202), which is replayed in arrival order when the database is back.
 Every read carries a key in the store (the vendor's id, or a content key), so a batch committed just before
@@ -62,14 +62,34 @@ def rows_for_feed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return shaped
 
 
-class FeedWriter:
-    """One writer, in arrival order: batches to the database, or to the spool while it is away (or while
-    earlier batches still wait there)."""
+class _Connection:
+    """A writer's own database connection, opened on first use and again after the database went away."""
 
-    def __init__(self, client_factory: Callable[[], Any], spool: Spool, flush_seconds: float = 0.05,
-                 max_rows: int = 5000) -> None:
-        self._client_factory = client_factory
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
         self._client = None
+
+    def feed_reads(self, token_hash: str, fmt: str, rows: list[dict[str, Any]]):
+        if self._client is None:
+            self._client = self._factory()
+        return self._client.feed_reads(token_hash, fmt, rows)
+
+    def reset(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+        self._client = None
+
+
+class FeedWriter:
+    """Writers (each with its own connection) taking what has arrived as one batch: whatever is queued when a
+    writer is free, after at most ``flush_seconds`` of waiting for more (group commit: under load the batches
+    grow, idle the wait stays short). To the spool while the database is away or earlier batches wait there."""
+
+    def __init__(self, client_factory: Callable[[], Any], spool: Spool, flush_seconds: float = 0.01,
+                 max_rows: int = 5000, writers: int = 2) -> None:
+        self._connections = [_Connection(client_factory) for _ in range(writers)]
+        self._replay_connection = _Connection(client_factory)
         self.spool = spool
         self.flush_seconds = flush_seconds
         self.max_rows = max_rows
@@ -80,7 +100,8 @@ class FeedWriter:
         self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._write_loop()), asyncio.create_task(self._replay_loop())]
+        self._tasks = [asyncio.create_task(self._write_loop(c)) for c in self._connections]
+        self._tasks.append(asyncio.create_task(self._replay_loop()))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -88,41 +109,39 @@ class FeedWriter:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._client is not None:
-            self._client.close()
+        for connection in [*self._connections, self._replay_connection]:
+            connection.reset()
 
     async def submit(self, token_hash: str, fmt: str, rows: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
         pending = _Pending(token_hash, fmt, rows, time.monotonic(), asyncio.get_running_loop().create_future())
         await self.queue.put(pending)
         return await pending.answer
 
-    def _store(self, token_hash: str, fmt: str, rows: list[dict[str, Any]]):
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client.feed_reads(token_hash, fmt, rows)
-
-    async def _write_loop(self) -> None:
+    async def _write_loop(self, connection: _Connection) -> None:
         while True:
             batch = [await self.queue.get()]
-            deadline = time.monotonic() + self.flush_seconds
             rows = len(batch[0].rows)
+            deadline = time.monotonic() + self.flush_seconds
             while rows < self.max_rows:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(self.queue.get(), remaining)
-                except TimeoutError:
-                    break
+                if self.queue.empty():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    try:
+                        item = await asyncio.wait_for(self.queue.get(), remaining)
+                    except TimeoutError:
+                        break
+                else:
+                    item = self.queue.get_nowait()
                 batch.append(item)
                 rows += len(item.rows)
             groups: dict[tuple[str, str], list[_Pending]] = {}
             for item in batch:
                 groups.setdefault((item.token_hash, item.fmt), []).append(item)
             for (token_hash, fmt), items in groups.items():
-                await self._write_group(token_hash, fmt, items)
+                await self._write_group(connection, token_hash, fmt, items)
 
-    async def _write_group(self, token_hash: str, fmt: str, items: list[_Pending]) -> None:
+    async def _write_group(self, connection: _Connection, token_hash: str, fmt: str, items: list[_Pending]) -> None:
         rows = [row for item in items for row in item.rows]
         for number, row in enumerate(rows, start=1):
             row["line_no"] = number
@@ -130,7 +149,7 @@ class FeedWriter:
             self._spool(token_hash, fmt, rows, items)
             return
         try:
-            report = await asyncio.to_thread(self._store, token_hash, fmt, rows)
+            report = await asyncio.to_thread(connection.feed_reads, token_hash, fmt, rows)
         except NotAuthorized as refused:
             self._answer(items, 401, {"error": str(refused)})
             return
@@ -141,7 +160,7 @@ class FeedWriter:
             # Away (or the outcome unknown): on disk now, replayed in order; keys keep a replay from doubling.
             log.warning("database unavailable, spooling %s reads: %s", len(rows), str(lost).splitlines()[0])
             self.database_up = False
-            self._reset_client()
+            connection.reset()
             self._spool(token_hash, fmt, rows, items)
             return
         self.database_up = True
@@ -160,12 +179,6 @@ class FeedWriter:
             if not item.answer.done():
                 item.answer.set_result((status, body))
 
-    def _reset_client(self) -> None:
-        if self._client is not None:
-            with contextlib.suppress(Exception):
-                self._client.close()
-        self._client = None
-
     async def _replay_loop(self) -> None:
         while True:
             entry = self.spool.next_entry()
@@ -173,14 +186,15 @@ class FeedWriter:
                 await asyncio.sleep(0.2)
                 continue
             try:
-                await asyncio.to_thread(self._store, entry["token_sha256"], entry["format"], entry["rows"])
+                await asyncio.to_thread(self._replay_connection.feed_reads, entry["token_sha256"], entry["format"],
+                                        entry["rows"])
             except (NotAuthorized, InvalidQuery) as refused:
                 log.error("spooled batch refused by the database, kept in refused.jsonl: %s", refused)
                 self.spool.refuse(entry, str(refused))
                 continue
             except DatabaseUnavailable:
                 self.database_up = False
-                self._reset_client()
+                self._replay_connection.reset()
                 await asyncio.sleep(1.0)
                 continue
             except WorkbenchError as failed:
@@ -203,7 +217,7 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def build_app(client_factory: Callable[[], Any], spool_dir: Path, flush_seconds: float = 0.05) -> Starlette:
+def build_app(client_factory: Callable[[], Any], spool_dir: Path, flush_seconds: float = 0.01) -> Starlette:
     """The receiver. ``client_factory`` opens the feeder login's connection (workbench.connect)."""
     writer = FeedWriter(client_factory, Spool(spool_dir), flush_seconds)
 

@@ -151,14 +151,16 @@ def _check_columns(frame: pd.DataFrame, name: str) -> None:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Stripped text, None for empty."""
-    def clean(value: Any) -> str | None:
-        if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
-            return None
-        text = value.strip() if isinstance(value, str) else str(value)
-        return text or None
-
-    return pd.Series([clean(v) for v in series.tolist()], index=series.index, dtype="object")
+    """Stripped text, None for empty (vectorized: a million rows a column in a fraction of a second)."""
+    present = series.notna()
+    if series.dtype == object and present.any():
+        if pd.api.types.infer_dtype(series, skipna=True) != "string":  # numbers from Parquet or JSON: as text
+            series = series.map(lambda v: v if isinstance(v, str) else str(v)).where(present)
+    elif present.any():
+        series = series.astype(str)
+    stripped = series.where(present).str.strip().astype("object")
+    stripped[~(present & stripped.ne(""))] = None
+    return stripped
 
 
 def _workbench_rows(frame: pd.DataFrame, path: Path, mapping) -> pd.DataFrame:
@@ -187,7 +189,7 @@ def _workbench_rows(frame: pd.DataFrame, path: Path, mapping) -> pd.DataFrame:
         else:
             out[column] = np.nan
     out["camera_id"] = _text(frame["camera_id"]).values
-    out["state"] = (_text(frame["state"]).map(lambda v: _state_code(v)) if "state" in frame else None)
+    out["state"] = _state_codes(_text(frame["state"])).values if "state" in frame else None
     for column in ("vehicle_make", "vehicle_color", "vendor_read_id"):
         out[column] = _text(frame[column]).values if column in frame else None
     if "image" in frame:
@@ -221,7 +223,7 @@ def _parse_times(given: pd.Series, mapping, note) -> pd.Series:
         parsed = parsed.dt.tz_convert("UTC")
         note(present & parsed.isna(), "unparseable read time: " + given.fillna("").astype(str).str.slice(0, 40))
         return parsed
-    has_zone = given.fillna("").astype(str).str.contains(_ZONE_AT_END, regex=True)
+    has_zone = pd.Series(_matches(given, _ZONE_AT_END), index=given.index)
     if zone is not None:
         naive = pd.to_datetime(given.where(present & ~has_zone), format="ISO8601", errors="coerce")
         localized = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
@@ -232,6 +234,27 @@ def _parse_times(given: pd.Series, mapping, note) -> pd.Series:
     parsed = zoned.where(has_zone, localized)
     note(present & parsed.isna(), "unparseable read time: " + given.fillna("").astype(str).str.slice(0, 40))
     return parsed
+
+
+def _matches(texts: pd.Series, pattern: str) -> np.ndarray:
+    """Which texts match ``pattern`` (RE2, by pyarrow: a Python regex per row cost over a second a million)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.match_substring_regex(pa.array(texts, type=pa.string(), from_pandas=True), pattern)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def _state_codes(texts: pd.Series) -> pd.Series:
+    """_state_code of each text, vectorized."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = pc.utf8_upper(pc.utf8_trim_whitespace(pa.array(texts, type=pa.string(), from_pandas=True)))
+    codes = pc.replace_substring_regex(codes, pattern="^..-(.{2})$", replacement="\\1")
+    result = pd.Series(codes.to_pandas(), index=texts.index, dtype="object")
+    result[result.isna() | result.eq("")] = None
+    return result
 
 
 def _state_code(value: str | None) -> str | None:
