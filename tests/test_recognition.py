@@ -60,7 +60,8 @@ def test_a_clip_gives_one_read_per_car_read_right(clip_reads):
     frame = clip_reads.to_dataframe()
     assert frame.loc[0, "read_at"] == CAMERA.start + timedelta(seconds=float(
         (clip_reads.first_seen_s[0] + clip_reads.last_seen_s[0]) / 2) - 30)
-    assert len(frame.loc[0, "char_confidence"]) == len(PLAN.stolen_plates[0])
+    per_character = frame.loc[0, "char_confidence"].split()
+    assert len(per_character) == len(PLAN.stolen_plates[0]) and all(0 < float(c) <= 1 for c in per_character)
 
 
 def test_a_photo_is_read(recognizer):
@@ -271,7 +272,13 @@ def test_a_reading_longer_than_any_us_plate_loses_its_least_confident_end():
 
 
 def test_a_reading_one_look_alike_from_a_standard_us_format_takes_the_swap():
-    from workbench.recognition.ocr import fit_us_format
+    from workbench.recognition.ocr import fit_format as fit
+    from workbench.recognition.ocr import load_rules
+
+    us_formats = load_rules()["us"].formats
+
+    def fit_us_format(chars, confidences, alternatives, by_kind):
+        return fit(chars, confidences, alternatives, by_kind, us_formats)
 
     def kinds(**per_position):
         return [per_position.get(f"p{i}", {"L": ("A", 0.0), "D": ("1", 0.0)}) for i in range(7)]
@@ -290,6 +297,38 @@ def test_a_reading_one_look_alike_from_a_standard_us_format_takes_the_swap():
     # Readings that fit already, and other lengths, are left alone (0 may stand for a folded letter O).
     assert fit_us_format(list("5L0D951"), confident, [("", 0.0)] * 7, kinds())[0] == list("5L0D951")
     assert fit_us_format(list("CK0A1F"), [0.9] * 6, [("", 0.0)] * 6, kinds()[:6])[0] == list("CK0A1F")
+
+
+def test_reading_rules_are_each_regions_data():
+    """US 8-character plates (New York taxis, T######C) are kept whole; Brazil's two formats (old LLL9999,
+    Mercosul LLL9L99) take a look-alike swap, with O a letter there."""
+    from workbench.recognition.ocr import RULES_FILE, PlateReader, load_rules
+
+    rules = load_rules()
+    assert rules["us"].fits_length("T123456C") and (rules["us"].max_length == 0 or rules["us"].max_length >= 8)
+    assert set(rules["br"].formats) == {"LLLDDDD", "LLLDLDD"} and not rules["br"].fold_o_to_zero
+    reader = PlateReader()
+    characters = reader._upper
+
+    def one_hot(text: str, soft: dict[int, tuple[str, float]] | None = None):
+        steps = []
+        for position, char in enumerate(text):
+            row = np.full(len(characters), 1e-6)
+            if soft and position in soft:
+                other, share = soft[position]
+                row[characters.index(other)] = share
+                row[characters.index(char)] = 1 - share
+            else:
+                row[characters.index(char)] = 1.0
+            steps.extend([row, np.eye(len(characters))[0]])  # each character, then a blank
+        return np.array(steps)
+
+    assert reader.decode(one_hot("T123456C"), "us").text == "T123456C"
+    # Mercosul ABC1D23 read as A8C1D23 (8/B), the network giving the letter B 30%: the format takes it.
+    assert reader.decode(one_hot("A8C1D23", {1: ("B", 0.3)}), "br").text == "ABC1D23"
+    assert reader.decode(one_hot("A8C1D23", {1: ("B", 0.3)}), "eu").text == "A8C1D23"
+    assert reader.decode(one_hot("OPQ1234"), "br").text == "OPQ1234"  # O stays a letter in Brazil
+    assert "max_length" in RULES_FILE.read_text()
 
 
 def test_synthetic_plates_label_only_the_characters():

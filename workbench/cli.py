@@ -98,12 +98,23 @@ def _retention_run(args: argparse.Namespace) -> int:
 
 
 def _login(user: str):
+    from .access import connect
+
+    return connect(user=user, password=read_password(user))
+
+
+def read_password(user: str) -> str:
+    """WORKBENCH_PASSWORD, else asked for; an empty one is refused here, before any connection is tried."""
     import getpass
     import os
 
-    from .access import connect
+    password = os.environ.get("WORKBENCH_PASSWORD") or getpass.getpass(f"password for {user}: ")
+    if not password:
+        raise WorkbenchError(f"no password given for {user}: type it at the prompt, or set WORKBENCH_PASSWORD")
+    return password
 
-    return connect(user=user, password=os.environ.get("WORKBENCH_PASSWORD") or getpass.getpass(f"password for {user}: "))
+
+REPORT_SUFFIXES = (".html", ".htm", ".pdf")
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -120,6 +131,9 @@ def _report(args: argparse.Namespace) -> int:
             raise WorkbenchError(f"{text!r} is not an ISO date (e.g. 2026-01-01)") from None
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
+    if args.out.suffix.lower() not in REPORT_SUFFIXES:
+        raise WorkbenchError(f"--out {args.out.name}: a report is written as HTML (.html) or PDF (.pdf), "
+                             f"not {args.out.suffix or 'a file without an extension'}")
     end = when(args.to, datetime.now(UTC))
     start = when(args.since, end - timedelta(days=182 if args.kind == "audit" else 365))
     report = build_report(_login(args.user), args.kind, start, end, include_plates=args.include_plates)

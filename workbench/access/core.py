@@ -140,7 +140,9 @@ class Core:
                 self._lost(name, exc, sent)
             message = getattr(exc.orig, "pgerror", None) or str(exc.orig)
             if "permission denied" in message:
-                raise NotAuthorized(f"the database refused {name}: {message.strip()}", reason="permission_denied") from None
+                raise NotAuthorized(f"{name} is not among the calls this login's role may make (the database "
+                                    "refused it: permission denied); ask a supervisor or administrator",
+                                    reason="permission_denied") from None
             raise WorkbenchError(f"{name} failed: {message.strip()}") from None
         raise AssertionError("unreachable")
 

@@ -80,14 +80,12 @@ def _transfers(args: argparse.Namespace) -> int:
 
 
 def _feed_serve(args: argparse.Namespace) -> int:
-    import getpass
-    import os
-
     from ..access import connect
+    from ..cli import read_password
     from ..settings import load_settings
     from .feed import serve
 
-    password = os.environ.get("WORKBENCH_PASSWORD") or getpass.getpass(f"password for {args.user}: ")
+    password = read_password(args.user)
     connect(user=args.user, password=password).close()  # refuse a wrong login before listening
     spool = args.spool or load_settings().home / "feed-spool"
     print(f"feed receiver on http://{args.host}:{args.port}/v1/openalpr and /v1/frigate (spool {spool})")

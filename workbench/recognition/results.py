@@ -123,7 +123,8 @@ class FootageReads:
             "first_seen_s": self.first_seen_s, "last_seen_s": self.last_seen_s, "read_at": self.read_times(),
             "lat": where[:, 0], "lon": where[:, 1],
             "track_id": self.track_id, "frame": self.frame_index, "source": self.frame_source,
-            "char_confidence": [tuple(round(c, 3) for c in cc) for cc in self.char_confidence],
+            # one plain number per character ("0.998 0.871 ..."): a CSV cell, not a Python tuple's repr
+            "char_confidence": [" ".join(f"{float(c):.3f}" for c in cc) for cc in self.char_confidence],
             "alternatives": ["".join(alt or "-" for alt, _ in alts) for alts in self.alternatives],
             "x1": self.box[:, 0], "y1": self.box[:, 1], "x2": self.box[:, 2], "y2": self.box[:, 3],
         })

@@ -36,8 +36,37 @@ def store_upload(upload_dir: Path, name: str, content: bytes) -> Path:
     return target
 
 
+CHECK_BELOW = 0.80  # a character the network gave less than this is marked for the reviewer to check
+
+
+def character_strip(text: str, confidences, alternatives) -> str:
+    """Each character of a reading with its confidence and the runner-up it beat, the doubtful ones marked:
+    the reviewer sees which character to check against the crop (the policies' visual verification)."""
+    cells = []
+    for position, char in enumerate(text):
+        confidence = float(confidences[position]) if position < len(confidences) else 0.0
+        runner, runner_p = alternatives[position] if position < len(alternatives) else ("", 0.0)
+        doubtful = confidence < CHECK_BELOW
+        style = ("border:1px solid #c0392b;background:#fdecea" if doubtful
+                 else "border:1px solid #d0d7de;background:#f6f8fa")
+        tip = f"{char}: {confidence:.0%}" + (f"; next {runner} {float(runner_p):.0%}" if runner else "")
+        cells.append(
+            f'<span class="workbench-char{" workbench-char-check" if doubtful else ""}" title="{html.escape(tip)}" '
+            f'style="display:inline-block;min-width:2.1em;margin:0 2px;padding:2px 3px;text-align:center;{style}">'
+            f'<b style="font-size:1.25em;font-family:monospace">{html.escape(char)}</b><br>'
+            f'<small>{confidence:.0%}</small><br>'
+            f'<small style="color:#57606a">{html.escape(runner) or "&nbsp;"}'
+            f'{f" {float(runner_p):.0%}" if runner else ""}</small></span>')
+    doubtful = sum(1 for c in confidences if float(c) < CHECK_BELOW)
+    note = (f"check the marked character{'s' if doubtful > 1 else ''} against the image" if doubtful
+            else "every character read with at least 80%")
+    return (f'<div class="workbench-char-strip" style="line-height:1.2">{"".join(cells)}</div>'
+            f"<small>{note}; below each: its confidence, then the runner-up</small>")
+
+
 class _ReadRow(w.HBox):
-    def __init__(self, index: int, text: str, crop, confidence: float, looks: int, alternatives: str) -> None:
+    def __init__(self, index: int, text: str, crop, confidence: float, looks: int, char_confidence,
+                 alternatives) -> None:
         ok, jpeg = cv2.imencode(".jpg", crop)
         self.index = index
         self.ocr_text = text
@@ -47,9 +76,10 @@ class _ReadRow(w.HBox):
         self.decision = w.ToggleButtons(options=["confirm", "reject"], value=None,
                                         tooltips=["the image shows this plate (edit it first if OCR got it wrong)",
                                                   "not a plate, or unreadable"])
+        self.characters = w.HTML(character_strip(text, char_confidence, alternatives))
         self.info = w.HTML(f"<small>read {index}: OCR <code>{html.escape(text)}</code>, confidence {confidence:.2f}, "
-                           f"{looks} looks; runner-up characters <code>{html.escape(alternatives)}</code></small>")
-        super().__init__([self.image, w.VBox([self.plate, self.decision, self.info])])
+                           f"{looks} looks</small>")
+        super().__init__([self.image, w.VBox([self.plate, self.characters, self.decision, self.info])])
         self.add_class("workbench-read-row")
 
 
@@ -147,9 +177,9 @@ class FootageReview(w.VBox):
 
     def _show_reads(self) -> None:
         reads = self.reads
-        frame = reads.to_dataframe()
         self.rows.children = [_ReadRow(i, str(reads.text[i]), reads.crops[i], float(reads.confidence[i]),
-                                       int(reads.looks[i]), frame.loc[i, "alternatives"]) for i in range(len(reads))]
+                                       int(reads.looks[i]), reads.char_confidence[i], reads.alternatives[i])
+                              for i in range(len(reads))]
         note = " (cancelled: only the part before the stop was read)" if reads.cancelled else ""
         timing = reads.timings
         self.status.ok(f"{len(reads)} plates found in {timing.get('frames', 0)} frames, "
