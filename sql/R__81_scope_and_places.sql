@@ -82,14 +82,16 @@ BEGIN
     checked := alpr.check_session(p_access_id, 'request_scope_approval', params);
     IF (checked.refusal).outcome IS NOT NULL THEN RETURN checked.refusal; END IF;
     problem := CASE
-        WHEN p_function IS NULL OR p_function NOT IN ('search_plates', 'canvass', 'budget', 'search_deleted')
-            THEN 'approvals are for search_plates, canvass, budget or search_deleted'
+        WHEN p_function IS NULL OR p_function NOT IN ('search_plates', 'canvass', 'budget', 'search_deleted', 'associates')
+            THEN 'approvals are for search_plates, canvass, budget, search_deleted or associates'
         WHEN p_area_km2 < 0 OR p_window_hours < 0 OR p_area_km2 = 'NaN' OR p_window_hours = 'NaN' OR p_plates <= 0 OR p_reads <= 0
             THEN 'sizes must be positive numbers'
         WHEN p_function = 'canvass' AND p_area_km2 IS NULL AND p_window_hours IS NULL
             THEN 'give the area (km2) and/or the window (hours) the canvass needs'
         WHEN p_function = 'search_plates' AND p_area_km2 IS NULL AND p_window_hours IS NULL AND p_plates IS NULL
             THEN 'give the area (km2), the window (hours) and/or the plates the search may match'
+        WHEN p_function = 'associates' AND p_window_hours IS NULL
+            THEN 'give the window (hours) the associate analysis needs'
         WHEN p_function = 'budget' AND p_plates IS NULL AND p_reads IS NULL
             THEN 'give the extra distinct reads and/or plates the case needs'
         WHEN p_function = 'search_deleted' AND (jsonb_typeof(p_details) IS DISTINCT FROM 'object'

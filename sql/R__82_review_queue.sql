@@ -73,6 +73,11 @@ LANGUAGE sql STABLE AS $$
         SELECT audit_id, 'deleted_data_search', 6, 'searched logically deleted data'
         FROM log WHERE 'deleted_data_search' = ANY (flags)
         UNION ALL
+        SELECT audit_id, 'associate_analysis', 3,
+               format('associate analysis (pattern of life) on plate %s: %s associates returned', parameters ->> 'plate',
+                      coalesce(jsonb_array_length(scope -> 'associates'), 0))
+        FROM log WHERE 'associate_analysis' = ANY (flags)
+        UNION ALL
         SELECT audit_id, 'export', 2,
                format('data left the system (%s)', coalesce(parameters ->> 'format', 'export')) FROM log
         WHERE function_name IN ('export', 'sharing_export') AND outcome = 'granted'

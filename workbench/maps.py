@@ -175,6 +175,45 @@ def result_map(result: Any, context: MapContext | None = None, cameras: Any = No
     return offline(fmap)
 
 
+def associates_map(result: Any, associate: str | None = None, context: MapContext | None = None,
+                   tiles: str | None = None) -> folium.Map:
+    """The target's and one associate's shared sightings as two tracks side by side (time order), a line
+    between each pair read together, and each pair's times in its tooltip."""
+    context = context or getattr(result, "map_context", None) or MapContext()
+    if tiles is not None:
+        context = replace(context, tiles=tiles)
+    ranking = result.associates
+    associate = associate or (str(ranking.iloc[0]["plate"]) if len(ranking) else None)
+    pairs = result.reads[result.reads["plate"] == associate].sort_values("target_at") if associate else result.reads.iloc[0:0]
+    center = (float(pairs["lat"].mean()), float(pairs["lon"].mean())) if len(pairs) else None
+    fmap = base_map(center, context=context)
+    legend = []
+    if len(pairs):
+        target_layer = folium.FeatureGroup(name=f"target {result.plate}")
+        associate_layer = folium.FeatureGroup(name=f"associate {associate}")
+        for row in pairs.itertuples():
+            when = f"{row.target_at:%Y-%m-%d %H:%M:%S %Z}"
+            folium.CircleMarker((row.target_lat, row.target_lon), radius=7, color="crimson", fill=True, fill_opacity=0.8,
+                                tooltip=f"{result.plate} at {row.target_camera_id}, {when}").add_to(target_layer)
+            folium.CircleMarker((row.lat, row.lon), radius=5, color="#1f6feb", fill=True, fill_opacity=0.8,
+                                tooltip=f"{associate} at {row.camera_id}, {int(row.seconds_apart):+d} s").add_to(associate_layer)
+            folium.PolyLine([(row.target_lat, row.target_lon), (row.lat, row.lon)], color="#555555", weight=1,
+                            dash_array="4").add_to(associate_layer)
+        if len(pairs) > 1:
+            folium.PolyLine(list(zip(pairs["target_lat"], pairs["target_lon"], strict=True)), color="crimson", weight=3,
+                            opacity=0.6, tooltip=f"{result.plate}, in time order").add_to(target_layer)
+            folium.PolyLine(list(zip(pairs["lat"], pairs["lon"], strict=True)), color="#1f6feb", weight=2,
+                            dash_array="6", tooltip=f"{associate}, in time order").add_to(associate_layer)
+        target_layer.add_to(fmap)
+        associate_layer.add_to(fmap)
+        legend = [("crimson", f"target {result.plate}"), ("#1f6feb", f"associate {associate}: read together "
+                                                                     f"{len(pairs)} times")]
+    if legend:
+        add_legend(fmap, "Associates", legend)
+    folium.LayerControl().add_to(fmap)
+    return offline(fmap)
+
+
 def _drawable(spec: dict) -> bool:
     """An area as typed can hold anything (the audit log keeps refused ones too): draw only real coordinates."""
     def number(value: Any) -> bool:

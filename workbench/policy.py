@@ -58,6 +58,13 @@ REQUIRED_FIELDS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
     ("schedule.hotlist_matching", str),
     ("schedule.hotlist_match_days", int),
     ("schedule.transfer_check", str),
+    ("associates.purposes", list),
+    ("associates.max_window_days", int),
+    ("associates.approval_window_days", int),
+    ("associates.max_within_seconds", int),
+    ("associates.adjacent_m", (int, float)),
+    ("associates.max_target_reads", int),
+    ("associates.max_associates", int),
     ("transfers.max_days_between", int),
     ("transfers.max_clock_skew_minutes", int),
     ("training.course", str),
@@ -151,6 +158,10 @@ def validate(data: dict[str, Any], source: str) -> None:
                 raise ConfigurationError(f"profile {source}: purpose key `purposes.{group}.{key}` must be snake_case")
             if not isinstance(value, dict) or not isinstance(value.get("label"), str):
                 raise ConfigurationError(f"profile {source}: field `purposes.{group}.{key}.label` is missing")
+    unknown_purposes = [key for key in data["associates"]["purposes"] if key not in data["purposes"]["authorized"]]
+    if unknown_purposes:
+        raise ConfigurationError(f"profile {source}: field `associates.purposes` names {unknown_purposes}, which "
+                                 "are not authorized purposes of this profile")
     overlap = set(data["purposes"]["authorized"]) & set(data["purposes"]["prohibited"])
     if overlap:
         raise ConfigurationError(f"profile {source}: purposes {sorted(overlap)} are both authorized and prohibited")

@@ -196,3 +196,6 @@ SELECT * FROM api.import_rejects(CAST(:import_id AS uuid), :limit)
 
 -- name: transfer_status
 SELECT * FROM api.transfer_status()
+
+-- name: associates
+SELECT * FROM api.associates(CAST(:access_id AS uuid), :plate, CAST(:start AS timestamptz), CAST(:end AS timestamptz), :within_seconds, :min_places)

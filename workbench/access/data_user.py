@@ -12,7 +12,7 @@ import math
 import warnings
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +21,14 @@ from ..plates import assumed_characters, parse_pattern
 from .core import Delivery, Recorded, as_json, raise_for
 from .results import (
     AccessGrant,
+    AssociatesResult,
     CanvassResult,
     HitsResult,
     IngestResult,
     PlateSearchResult,
     Scene,
     SightingsResult,
+    chance_words,
     reads_frame,
 )
 from .times import agency_instant
@@ -196,6 +198,41 @@ class CaseAccess:
         return CanvassResult("canvass", self._frame(delivery.payload["reads"]), delivery.audit_id, delivery.result_id,
                              params, notes + delivery.warnings, delivery.capped,
                              scenes=list(scenes), common=common, map_context=self.workbench.map_context)
+
+    def associates(self, plate: str, start: datetime, end: datetime, within: timedelta = timedelta(minutes=2),
+                   min_places: int = 2) -> AssociatesResult:
+        """Plates read within ``within`` of ``plate``'s reads at the same or adjacent cameras, at ``min_places``
+        cameras or more, ranked by how unlikely chance makes it (pattern-of-life work: only for the profile's
+        associate purposes, a supervisor's approval above its window; the associates are in the audit row)."""
+        import pandas as pd
+
+        notes: list[str] = []
+        if not isinstance(within, timedelta) or not timedelta(seconds=1) <= within <= timedelta(hours=1):
+            raise InvalidQuery(f"within is a timedelta of 1 second to 1 hour, got {within!r}", reason="invalid_interval")
+        params = {"plate": plate, "start": self._when(start, notes), "end": self._when(end, notes),
+                  "within_seconds": int(within.total_seconds()), "min_places": _whole(min_places, "min_places", range(1, 21))}
+        delivery = self._run("associates", **params)
+        rows = delivery.payload["associates"]
+        ranking = pd.DataFrame([{
+            "plate": row["plate"], "co_occurrences": row["co_occurrences"], "cameras": row["cameras"],
+            "days": row["days"], "expected_by_chance": row["expected_by_chance"], "chance": row["chance"],
+            "why": (f"seen with the target {row['co_occurrences']} times at {row['cameras']} cameras on {row['days']} "
+                    f"days; by chance {chance_words(float(row['expected_by_chance']))}")} for row in rows],
+            columns=list(AssociatesResult.COLUMNS))
+        shared = [{"read_id": pair["read_id"], "plate": row["plate"], "read_at": pair["read_at"],
+                   "camera_id": pair["camera_id"], "lat": pair["lat"], "lon": pair["lon"],
+                   "target_read_id": pair["target_read_id"], "target_at": pair["target_at"],
+                   "target_camera_id": pair["target_camera_id"], "target_lat": pair["target_lat"],
+                   "target_lon": pair["target_lon"], "seconds_apart": pair["seconds_apart"]}
+                  for row in rows for pair in row["pairs"]]
+        reads = self._frame(shared)
+        if not reads.empty:
+            reads["target_at"] = pd.to_datetime(reads["target_at"], utc=True, format="ISO8601").dt.tz_convert(
+                self.workbench.time_zone)
+        return AssociatesResult("associates", reads, delivery.audit_id, delivery.result_id, params,
+                                notes + delivery.warnings, delivery.capped, map_context=self.workbench.map_context,
+                                plate=params["plate"], associates=ranking,
+                                target_reads=int(delivery.payload.get("target_reads", 0)))
 
     def hits(self, start: datetime, end: datetime) -> HitsResult:
         """Hot-list hits on reads in a window; each is to be verified through CLETS/NCIC and its image first."""

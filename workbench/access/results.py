@@ -103,6 +103,38 @@ class CanvassResult(ReadsResult):
     common: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+def chance_words(expected: float) -> str:
+    """'about 0.02 times', 'less than 0.001 times': how often chance alone would put a plate there."""
+    if expected < 0.001:
+        return "less than 0.001 times"
+    return f"about {expected:.2g} times"
+
+
+@dataclass
+class AssociatesResult(ReadsResult):
+    """Plates read close to a target vehicle in time at the same or adjacent cameras, ranked by how unlikely
+    chance makes it (``associates``: one row per plate, with why); ``reads`` are the shared sightings (the
+    associate's read beside the target's, ``target_at``, ``seconds_apart``)."""
+
+    plate: str = ""
+    associates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    target_reads: int = 0
+
+    COLUMNS = ("plate", "co_occurrences", "cameras", "days", "expected_by_chance", "chance", "why")
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The ranking (what an export writes)."""
+        return self.associates.copy()
+
+    def sightings_of(self, plate: str) -> pd.DataFrame:
+        return pd.DataFrame(self.reads[self.reads["plate"] == plate].drop(columns="geometry"))
+
+    def map(self, associate: str | None = None, **options):
+        """The shared sightings of ``associate`` (default: the first ranked) beside the target's: two tracks."""
+        from ..maps import associates_map
+        return associates_map(self, associate, **options)
+
+
 @dataclass
 class SightingsResult(ReadsResult):
     plate: str = ""

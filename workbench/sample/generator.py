@@ -48,6 +48,9 @@ class Scenarios:
     stolen_plates: list[str]
     held_plate: str
     held_window: tuple[datetime, datetime]
+    # Passes the cameras of two of the companions' trips at the same hour every day, so it is read beside
+    # them by chance on those two days: the associate analysis' decoy, explained by its own traffic.
+    commuter_plate: str = "9VAN7X2"
     case_titles: dict[str, str] = field(default_factory=dict)
 
 
@@ -181,7 +184,8 @@ def _lookalike_swap(plate: str, rng: np.random.Generator) -> str:
 
 def _reserved_plates(end: datetime) -> list[str]:
     s = scenarios(end)
-    return [s.suspect_plate, *s.decoy_plates, s.lookalike_misread, *s.companions, *s.stolen_plates, s.held_plate]
+    return [s.suspect_plate, *s.decoy_plates, s.lookalike_misread, *s.companions, *s.stolen_plates, s.held_plate,
+            s.commuter_plate]
 
 
 def planted_reads(seed: int = 7, end: datetime | None = None) -> pd.DataFrame:
@@ -219,11 +223,13 @@ def planted_reads(seed: int = 7, end: datetime | None = None) -> pd.DataFrame:
         add(plan.suspect_plate, end - timedelta(days=day, hours=float(rng.uniform(0, 20))), cam)
     add(plan.suspect_plate, end - timedelta(days=33, hours=4), cams[5], raw=plan.lookalike_misread)
     # Two vehicles travelling together: same cameras, seconds apart, 25 times.
+    trips = []
     for trip in range(25):
         cam = cams[int(rng.integers(0, len(cams)))]
         at = end - timedelta(days=3 + trip * 4, hours=float(rng.uniform(8, 20)))
         add(plan.companions[0], at, cam, make="Chevrolet", color="black")
         add(plan.companions[1], at + timedelta(seconds=float(rng.uniform(5, 40))), cam, make="Nissan", color="silver")
+        trips.append((cam, at))
     # Stolen vehicles on the hot list, seen recently.
     for plate in plan.stolen_plates:
         for day in (1, 2, 5, 8):
@@ -232,4 +238,16 @@ def planted_reads(seed: int = 7, end: datetime | None = None) -> pd.DataFrame:
     start, stop = plan.held_window
     for i in range(8):
         add(plan.held_plate, start + (stop - start) * (i / 8), cams[int(rng.integers(0, len(cams)))])
+    # The commuter: every day of the last 100 at the cameras of two of the companions' first trips (at two
+    # cameras), at those trips' hours of day; on those two days, within a minute of the first companion
+    # (chance, not company).
+    commute = np.random.default_rng(seed + 2)  # its own generator: the plants above stay as they were
+    second = next(trip for trip in trips[1:] if trip[0].camera_id != trips[0][0].camera_id)
+    for cam, at in (trips[0], second):
+        hour_of_day = at - at.replace(hour=0, minute=0, second=0, microsecond=0)
+        trip_day = (end - at).days
+        for day in range(1, 101):
+            when = (end - timedelta(days=day)).replace(hour=0, minute=0, second=0, microsecond=0) + hour_of_day
+            offset = commute.uniform(-25, 25) * 60 if abs((end - when).days - trip_day) > 0 else commute.uniform(-50, 50)
+            add(plan.commuter_plate, when + timedelta(seconds=float(offset)), cam, make="Toyota", color="white")
     return pd.DataFrame(rows)[COLUMNS]
