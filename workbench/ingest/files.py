@@ -4,7 +4,6 @@ stores them (api.finish_import). A progress bar follows the file; the counts com
 
 from __future__ import annotations
 
-import hashlib
 import io
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..digests import file_sha256
 from ..errors import InvalidQuery, WorkbenchError
 from .formats import STAGING_COLUMNS, detect_format, parse_file
 from .mapping import load_mapping
@@ -21,14 +21,6 @@ if TYPE_CHECKING:
 
 COPY_CHUNK_ROWS = 200_000
 SOURCE_KINDS = ("fixed", "mobile", "commercial", "shared")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def staging_csv(frame: pd.DataFrame) -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..digests import file_sha256
 from ..errors import FootageError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".m4v")
@@ -61,7 +62,7 @@ class FootageInfo:
         """What goes into the evidence store, its size and sha256: the file itself, or for a folder of stills a
         zip of them made the same way every time (sorted names, fixed dates, stored)."""
         if self.kind != "images":
-            return self.path, self.path.stat().st_size, _sha256(self.path)
+            return self.path, self.path.stat().st_size, file_sha256(self.path)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
             for image in _image_files(self.path):
@@ -84,14 +85,6 @@ def resolve_upload(path: str | Path, upload_dir: Path) -> Path:
     return resolved
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
@@ -103,12 +96,12 @@ def probe(path: Path) -> FootageInfo:
         if not images:
             raise FootageError(f"{path} holds no .jpg or .png images")
         first = _read_image(images[0])
-        digest = hashlib.sha256("".join(_sha256(p) for p in images).encode()).hexdigest()
+        digest = hashlib.sha256("".join(file_sha256(p) for p in images).encode()).hexdigest()
         return FootageInfo(path, "images", len(images), 0.0, first.shape[1], first.shape[0], digest)
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         image = _read_image(path)
-        return FootageInfo(path, "image", 1, 0.0, image.shape[1], image.shape[0], _sha256(path))
+        return FootageInfo(path, "image", 1, 0.0, image.shape[1], image.shape[0], file_sha256(path))
     if suffix not in VIDEO_SUFFIXES:
         raise FootageError(f"{path.name}: unsupported kind {suffix or '(no suffix)'}; give a video "
                            f"({', '.join(VIDEO_SUFFIXES)}) or images ({', '.join(IMAGE_SUFFIXES)})")
@@ -136,7 +129,7 @@ def probe(path: Path) -> FootageInfo:
     if count <= 0:
         raise FootageError(f"{path.name} reports {count} frames: its container has no frame index (truncated, or "
                            "not a video); re-encode it")
-    return FootageInfo(path, "video", count, fps, width, height, _sha256(path))
+    return FootageInfo(path, "video", count, fps, width, height, file_sha256(path))
 
 
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
