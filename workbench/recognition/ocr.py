@@ -127,7 +127,7 @@ class PlateReader:
         probs = probs * self._allowed[None, :]
         probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-9, None)
         best = probs.argmax(axis=1)
-        chars, confidences, alternatives, by_kind = [], [], [], []
+        chars, confidences, alternatives, by_kind, steps = [], [], [], [], []
         previous = 0
         for step, index in enumerate(best):
             if index != 0 and index != previous:
@@ -135,6 +135,7 @@ class PlateReader:
                 ranked = np.argsort(probs[step])[::-1]
                 runner = next((i for i in ranked if i not in (0, index) and self._upper[i] != char), None)
                 chars.append(char)
+                steps.append(step)
                 confidences.append(float(probs[step, index]))
                 alternatives.append((self._upper[runner] if runner is not None else "",
                                      float(probs[step, runner]) if runner is not None else 0.0))
@@ -152,8 +153,10 @@ class PlateReader:
         if rules.formats:
             chars, confidences, alternatives = fit_format(chars, confidences, alternatives, by_kind, rules.formats,
                                                           rules.format_swap_min_probability, rules.fold_o_to_zero)
-        return PlateText("".join(chars), tuple(confidences), tuple(alternatives),
-                         {} if rules.fits_length("".join(chars)) else {"unusual_length": True})
+        extras = {} if rules.fits_length("".join(chars)) else {"unusual_length": True}
+        if steps:  # where the first and last characters sit among the network's output columns (edges)
+            extras.update(first_step=steps[0], last_step=steps[-1], steps=len(best))
+        return PlateText("".join(chars), tuple(confidences), tuple(alternatives), extras)
 
 
 def trim_to_length(chars: list[str], confidences: list[float], alternatives: list, limit: int, *parallel: list):
