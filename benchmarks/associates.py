@@ -120,7 +120,11 @@ def main() -> None:
         wb = workbench.connect(user="analyst_avery", password=password["analyst_avery"], settings=settings)
         case_number = list(sample_cases(profile, END))[0]
         access = wb.open_case(case_number, "criminal_investigation", "Benchmark of associate analysis at scale")
-        access.associates(plates[0], start, end)  # warm caches and plans
+        began = time.perf_counter()
+        access.associates(plates[-1], start, end)
+        cold_ms = (time.perf_counter() - began) * 1000
+        for plate in plates:  # warm: the first look at each plate reads its pages from disk
+            access.associates(plate, start, end)
         store_ms, rankings = [], {}
         for _ in range(args.runs):
             for plate in plates:
@@ -154,7 +158,8 @@ def main() -> None:
         "benchmark": "associates", "reads": report.reads if report else 0, "plates": len(plates),
         "window_days": 30, "within_s": WITHIN_S, "min_places": MIN_PLACES,
         "audited_call_ms": {"p50": round(statistics.median(store_ms), 1), "p95": round(percentile(store_ms, 0.95), 1),
-                            "max": round(max(store_ms), 1), "calls": len(store_ms)},
+                            "max": round(max(store_ms), 1), "calls": len(store_ms),
+                            "cold_first_call_ms": round(cold_ms, 1)},
         "baseline_duckdb_ms": {"p50": round(statistics.median(duck_ms), 1), "p95": round(percentile(duck_ms, 0.95), 1)},
         "rankings_equal": f"{agree} of {len(duck_ms)}",
         "associates_per_plate_median": statistics.median(len(r) for r in rankings.values()) if rankings else 0,

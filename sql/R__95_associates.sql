@@ -54,6 +54,8 @@ LANGUAGE sql STABLE AS $$
         JOIN near_cameras n ON n.target_read = t.read_id
         JOIN alpr.reads r ON r.camera_id = n.camera_id
              AND r.read_at >= t.read_at - p_within AND r.read_at <= t.read_at + p_within
+             -- the window itself too: it prunes the monthly partitions once, not at every target read
+             AND r.read_at >= p_from - p_within AND r.read_at <= p_to + p_within
         WHERE r.plate <> p_plate AND r.logically_deleted_at IS NULL
           AND (t.heading_deg IS NULL OR r.heading_deg IS NULL
                OR abs(((r.heading_deg - t.heading_deg)::numeric + 540) % 360 - 180) <= 90)

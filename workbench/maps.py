@@ -193,9 +193,10 @@ def associates_map(result: Any, associate: str | None = None, context: MapContex
         associate_layer = folium.FeatureGroup(name=f"associate {associate}")
         for row in pairs.itertuples():
             when = f"{row.target_at:%Y-%m-%d %H:%M:%S %Z}"
-            folium.CircleMarker((row.target_lat, row.target_lon), radius=7, color="crimson", fill=True, fill_opacity=0.8,
+            # A ring for the target, a dot for the associate: read at one camera, both stay visible.
+            folium.CircleMarker((row.target_lat, row.target_lon), radius=10, color="crimson", weight=3, fill=False,
                                 tooltip=f"{result.plate} at {row.target_camera_id}, {when}").add_to(target_layer)
-            folium.CircleMarker((row.lat, row.lon), radius=5, color="#1f6feb", fill=True, fill_opacity=0.8,
+            folium.CircleMarker((row.lat, row.lon), radius=4, color="#1f6feb", fill=True, fill_opacity=0.9,
                                 tooltip=f"{associate} at {row.camera_id}, {int(row.seconds_apart):+d} s").add_to(associate_layer)
             folium.PolyLine([(row.target_lat, row.target_lon), (row.lat, row.lon)], color="#555555", weight=1,
                             dash_array="4").add_to(associate_layer)
@@ -206,6 +207,9 @@ def associates_map(result: Any, associate: str | None = None, context: MapContex
                             dash_array="6", tooltip=f"{associate}, in time order").add_to(associate_layer)
         target_layer.add_to(fmap)
         associate_layer.add_to(fmap)
+        points = [*zip(pairs["target_lat"], pairs["target_lon"], strict=True), *zip(pairs["lat"], pairs["lon"], strict=True)]
+        fmap.fit_bounds([[min(p[0] for p in points), min(p[1] for p in points)],
+                         [max(p[0] for p in points), max(p[1] for p in points)]], padding=(40, 40))
         legend = [("crimson", f"target {result.plate}"), ("#1f6feb", f"associate {associate}: read together "
                                                                      f"{len(pairs)} times")]
     if legend:
