@@ -47,18 +47,21 @@ LANGUAGE sql STABLE AS $$
         UNION
         SELECT t.read_id, t.camera_id FROM target t
     ), together AS (
+        -- Per target read and neighbouring camera, an index probe of that camera's reads in the interval:
+        -- LATERAL keeps it a probe (the interval's bounds prune the monthly partitions at run time), where a
+        -- join over the whole window scanned a month of reads.
         SELECT t.read_id AS target_read, t.read_at AS target_at, t.camera_id AS target_camera,
-               ST_Y(t.location::geometry) AS target_lat, ST_X(t.location::geometry) AS target_lon, r.read_id, r.plate,
-               r.read_at, r.camera_id, ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon
+               ST_Y(t.location::geometry) AS target_lat, ST_X(t.location::geometry) AS target_lon, x.read_id, x.plate,
+               x.read_at, x.camera_id, ST_Y(x.location::geometry) AS lat, ST_X(x.location::geometry) AS lon
         FROM target t
         JOIN near_cameras n ON n.target_read = t.read_id
-        JOIN alpr.reads r ON r.camera_id = n.camera_id
-             AND r.read_at >= t.read_at - p_within AND r.read_at <= t.read_at + p_within
-             -- the window itself too: it prunes the monthly partitions once, not at every target read
-             AND r.read_at >= p_from - p_within AND r.read_at <= p_to + p_within
-        WHERE r.plate <> p_plate AND r.logically_deleted_at IS NULL
-          AND (t.heading_deg IS NULL OR r.heading_deg IS NULL
-               OR abs(((r.heading_deg - t.heading_deg)::numeric + 540) % 360 - 180) <= 90)
+        CROSS JOIN LATERAL (
+            SELECT r.read_id, r.plate, r.read_at, r.camera_id, r.location, r.heading_deg FROM alpr.reads r
+            WHERE r.camera_id = n.camera_id AND r.read_at >= t.read_at - p_within AND r.read_at <= t.read_at + p_within
+              AND r.plate <> p_plate AND r.logically_deleted_at IS NULL
+            OFFSET 0) x
+        WHERE t.heading_deg IS NULL OR x.heading_deg IS NULL
+              OR abs(((x.heading_deg - t.heading_deg)::numeric + 540) % 360 - 180) <= 90
     ), grouped AS (
         SELECT g.plate, count(DISTINCT g.target_read)::int AS k, count(DISTINCT g.camera_id)::int AS cameras,
                count(DISTINCT (g.read_at AT TIME ZONE 'UTC')::date)::int AS days,
@@ -71,15 +74,16 @@ LANGUAGE sql STABLE AS $$
                array_agg(DISTINCT g.read_id) AS read_ids
         FROM together g GROUP BY g.plate
         HAVING count(DISTINCT g.camera_id) >= p_min_places
-    ), traffic AS (  -- each candidate's reads at each neighbourhood, in the target read's hour of day
-        SELECT c.plate, t.read_id AS target_read, count(r.read_id) AS passes
+    ), traffic AS (  -- each candidate's reads at each neighbourhood in the target read's hour of day: a probe each
+        SELECT c.plate, t.read_id AS target_read, x.passes
         FROM grouped c CROSS JOIN target t
         JOIN near_cameras n ON n.target_read = t.read_id
-        JOIN alpr.reads r ON r.plate = c.plate AND r.camera_id = n.camera_id
-             AND r.read_at >= p_from AND r.read_at < p_to AND r.logically_deleted_at IS NULL
-             -- hours of day in UTC, whatever TimeZone the caller's session set
-             AND extract(hour FROM r.read_at AT TIME ZONE 'UTC') = extract(hour FROM t.read_at AT TIME ZONE 'UTC')
-        GROUP BY c.plate, t.read_id
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS passes FROM alpr.reads r
+            WHERE r.plate = c.plate AND r.camera_id = n.camera_id
+              AND r.read_at >= p_from AND r.read_at < p_to AND r.logically_deleted_at IS NULL
+              -- hours of day in UTC, whatever TimeZone the caller's session set
+              AND extract(hour FROM r.read_at AT TIME ZONE 'UTC') = extract(hour FROM t.read_at AT TIME ZONE 'UTC')) x
     ), expectation AS (
         SELECT c.plate, coalesce(sum(tr.passes), 0) * 2 * extract(epoch FROM p_within)
                         / ((SELECT days FROM window_days) * 3600.0) AS expected
