@@ -22,6 +22,9 @@ BEGIN
 END
 $$;
 
+DROP FUNCTION IF EXISTS alpr.associates_of(text, timestamptz, timestamptz, interval, double precision, integer,
+                                            integer, integer);
+
 -- The ranking itself (no gate): used by api.associates, and by tests against their Python oracle.
 -- For each associate plate P: k = the target's reads with a read of P within p_within at a camera within
 -- p_adjacent_m (opposite directions of travel excluded where both headings are known); the chance
@@ -32,7 +35,7 @@ CREATE OR REPLACE FUNCTION alpr.associates_of(p_plate text, p_from timestamptz, 
                                               p_within interval, p_adjacent_m double precision, p_min_places integer,
                                               p_max_target_reads integer, p_limit integer)
 RETURNS TABLE (plate text, co_occurrences integer, cameras integer, days integer, expected double precision,
-               chance double precision, pairs jsonb, read_ids bigint[])
+               chance double precision, pairs jsonb)
 LANGUAGE sql STABLE AS $$
     WITH target AS (
         SELECT r.read_id, r.read_at, r.camera_id, r.location, r.heading_deg
@@ -70,8 +73,7 @@ LANGUAGE sql STABLE AS $$
                                             'target_lon', g.target_lon, 'read_id', g.read_id, 'read_at', g.read_at,
                                             'camera_id', g.camera_id, 'lat', g.lat, 'lon', g.lon,
                                             'seconds_apart', round(extract(epoch FROM g.read_at - g.target_at)))
-                         ORDER BY g.target_at) AS pairs,
-               array_agg(DISTINCT g.read_id) AS read_ids
+                         ORDER BY g.target_at) AS pairs
         FROM together g GROUP BY g.plate
         HAVING count(DISTINCT g.camera_id) >= p_min_places
     ), traffic AS (  -- each candidate's reads at each neighbourhood in the target read's hour of day: a probe each
@@ -89,7 +91,7 @@ LANGUAGE sql STABLE AS $$
                         / ((SELECT days FROM window_days) * 3600.0) AS expected
         FROM grouped c LEFT JOIN traffic tr ON tr.plate = c.plate GROUP BY c.plate
     )
-    SELECT g.plate, g.k, g.cameras, g.days, e.expected, alpr.poisson_tail(g.k, e.expected), g.pairs, g.read_ids
+    SELECT g.plate, g.k, g.cameras, g.days, e.expected, alpr.poisson_tail(g.k, e.expected), g.pairs
     FROM grouped g JOIN expectation e USING (plate)
     ORDER BY alpr.poisson_tail(g.k, e.expected), g.k DESC, g.plate
     LIMIT p_limit
@@ -179,8 +181,10 @@ BEGIN
     FROM alpr.associates_of(wanted, p_from, p_to, make_interval(secs => p_within_seconds),
                             (config ->> 'adjacent_m')::float8, p_min_places,
                             (config ->> 'max_target_reads')::int, (config ->> 'max_associates')::int) a;
-    SELECT coalesce(array_agg(DISTINCT (pair ->> 'read_id')::bigint), '{}') INTO read_ids
-    FROM jsonb_array_elements(found) associate, jsonb_array_elements(associate -> 'pairs') pair;
+    -- Both reads of every pair count against the budget: the answer shows where and when the target was too.
+    SELECT coalesce(array_agg(DISTINCT id), '{}') INTO read_ids
+    FROM jsonb_array_elements(found) associate, jsonb_array_elements(associate -> 'pairs') pair,
+         LATERAL (VALUES ((pair ->> 'read_id')::bigint), ((pair ->> 'target_read_id')::bigint)) ids(id);
     -- The associates themselves are part of the record: who was put next to the target.
     scope := scope || jsonb_build_object('target_reads', target_reads, 'associates', to_jsonb(associates_found),
                                          'window_days', round(window_days, 2));
