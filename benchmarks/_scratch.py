@@ -19,6 +19,12 @@ def machine() -> str:
     return f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
 
 
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
 @contextmanager
 def scratch_database(name: str, reads: int | None, seed: int = 1):
     """Yield (settings, owner URL, load report or None); the database is dropped afterwards."""

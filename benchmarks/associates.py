@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 
 import pandas as pd
-from _scratch import END, machine, scratch_database
+from _scratch import END, machine, percentile, scratch_database
 from pyproj import Geod
 
 import workbench
@@ -66,11 +66,6 @@ def poisson_tail(k: int, mean: float) -> float:
     if mean <= 0:
         return 0.0
     return max(0.0, 1 - sum(math.exp(-mean + i * math.log(mean) - math.lgamma(i + 1)) for i in range(k)))
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def copy_out(url) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -31,7 +31,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _scratch import machine, scratch_database
+from _scratch import machine, percentile, scratch_database
 
 from workbench import cluster, connect, migrate
 from workbench.access.imports import token_sha256
@@ -123,11 +123,6 @@ def load(port: int, token: str, tag: str, rate: float, seconds: float, senders: 
 
 def step(text: str) -> None:
     print(f"[feed benchmark] {text}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def summary(results: list, elapsed: float) -> dict:
